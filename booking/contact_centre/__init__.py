@@ -1,0 +1,1 @@
+"""The contact-centre console: /contact-centre/ on each client's domain."""

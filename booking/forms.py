@@ -1,0 +1,157 @@
+"""Forms of the public booking journey: one question per page, GOV.UK patterns."""
+
+from datetime import date
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from booking import postcodes
+from booking.models import Language
+
+
+class DateOfBirthField(forms.MultiValueField):
+    """GOV.UK date input (day, month, year) with the Design System's error messages."""
+
+    def __init__(self, **kwargs):
+        fields = (forms.CharField(), forms.CharField(), forms.CharField())
+        super().__init__(fields=fields, require_all_fields=False, required=True,
+                         widget=forms.MultiWidget(widgets=[forms.TextInput()] * 3), **kwargs)
+
+    def compress(self, values):
+        day, month, year = [(v or "").strip() for v in (values or ["", "", ""])]
+        if not (day or month or year):
+            raise ValidationError(_("Enter your date of birth"), code="required")
+        missing = [name for name, value in ((_("day"), day), (_("month"), month),
+                                            (_("year"), year)) if not value]
+        if missing:
+            raise ValidationError(_("Date of birth must include a %(part)s")
+                                  % {"part": missing[0]}, code="incomplete")
+        try:
+            born = date(int(year), int(month), int(day))
+        except ValueError:
+            raise ValidationError(_("Date of birth must be a real date"), code="invalid") from None
+        if len(year) != 4:
+            raise ValidationError(_("Year must include 4 numbers"), code="invalid")
+        if born >= date.today():
+            raise ValidationError(_("Date of birth must be in the past"), code="future")
+        return born
+
+    def clean(self, value):
+        # MultiValueField's own required checks would give a generic message; compress says more.
+        return self.compress(value)
+
+
+class FindOfferForm(forms.Form):
+    reference = forms.CharField(
+        label=_("Offer reference"),
+        help_text=_("This is on the letter the police sent you, for example ESX-123456"),
+        max_length=32,
+        widget=forms.TextInput(attrs={"width": "20", "spellcheck": "false",
+                                      "autocomplete": "off"}),
+        error_messages={"required": _("Enter your offer reference")},
+    )
+    date_of_birth = DateOfBirthField(label=_("Date of birth"), help_text=_("For example, 27 3 1985"))
+    postcode = forms.CharField(
+        label=_("Postcode (optional)"),
+        help_text=_("The postcode on your letter, if you want to check it too"),
+        required=False, max_length=10,
+        widget=forms.TextInput(attrs={"width": "10", "autocomplete": "postal-code"}),
+    )
+
+    def clean_postcode(self):
+        raw = self.cleaned_data.get("postcode", "").strip()
+        if not raw:
+            return ""
+        try:
+            return postcodes.normalise(raw)
+        except ValidationError as error:
+            raise ValidationError(error.messages[0]) from None
+
+
+class WhereForm(forms.Form):
+    MODE_CHOICES = [("classroom", _("At a venue near a postcode")), ("online", _("Online"))]
+    mode = forms.ChoiceField(
+        label=_("How do you want to do the course?"), choices=MODE_CHOICES,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Select how you want to do the course")},
+    )
+    postcode = forms.CharField(
+        label=_("Postcode"), required=False, max_length=10,
+        help_text=_("For classroom courses: we show the venues nearest this postcode first"),
+        widget=forms.TextInput(attrs={"width": "10", "autocomplete": "postal-code"}),
+    )
+    welsh_only = forms.BooleanField(label=_("Only show courses taught in Welsh"), required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("mode") == "classroom":
+            raw = (cleaned.get("postcode") or "").strip()
+            if not raw:
+                self.add_error("postcode", _("Enter a postcode to find venues near you"))
+            else:
+                try:
+                    cleaned["postcode"] = postcodes.locate_area(raw).postcode
+                except ValidationError as error:
+                    self.add_error("postcode", error.messages[0])
+        return cleaned
+
+
+class ChooseSessionForm(forms.Form):
+    session = forms.IntegerField(error_messages={"required": _("Select a course date"),
+                                                 "invalid": _("Select a course date")})
+
+
+ACCESS_CHOICES = [
+    ("interpreter", _("An interpreter")),
+    ("step_free", _("Step-free access")),
+    ("hearing_loop", _("A hearing loop")),
+    ("other", _("Something else")),
+]
+
+
+class DetailsForm(forms.Form):
+    email = forms.EmailField(
+        label=_("Email address"),
+        help_text=_("We will send your booking confirmation here"),
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
+        error_messages={"required": _("Enter your email address"),
+                        "invalid": _("Enter an email address in the correct format, like "
+                                     "name@example.com")},
+    )
+    phone = forms.CharField(
+        label=_("Phone number"), max_length=32,
+        help_text=_("In case we need to contact you about your course"),
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "width": "20", "inputmode": "tel"}),
+        error_messages={"required": _("Enter a phone number, like 01632 960 001 or "
+                                      "07700 900 982")},
+    )
+    language = forms.ChoiceField(
+        label=_("Which language should we write to you in?"), choices=Language.choices,
+        widget=forms.RadioSelect, initial=Language.ENGLISH,
+        error_messages={"required": _("Select the language for letters and emails")},
+    )
+    access = forms.MultipleChoiceField(
+        label=_("Do you need any support at the course?"), choices=ACCESS_CHOICES,
+        required=False, widget=forms.CheckboxSelectMultiple,
+        help_text=_("Select all that apply"),
+    )
+    access_notes = forms.CharField(
+        label=_("Tell us what support you need"), required=False, max_length=500,
+        widget=forms.Textarea,
+    )
+
+    def clean_phone(self):
+        phone = self.cleaned_data["phone"].strip()
+        digits = [c for c in phone if c.isdigit()]
+        if not 10 <= len(digits) <= 13 or any(c not in "0123456789 +()-" for c in phone):
+            raise ValidationError(_("Enter a phone number, like 01632 960 001 or 07700 900 982"))
+        return phone
+
+    def clean(self):
+        cleaned = super().clean()
+        needs_notes = {"interpreter", "other"} & set(cleaned.get("access") or [])
+        if needs_notes and not (cleaned.get("access_notes") or "").strip():
+            self.add_error("access_notes", _("Tell us what support you need, for example the "
+                                             "language for an interpreter"))
+        return cleaned

@@ -1,0 +1,1 @@
+"""The /manage/ pages, one small module per area."""

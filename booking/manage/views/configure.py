@@ -1,0 +1,159 @@
+"""Configuration: course types (fees, policies, lead times, delivery modes), venues, trainers
+and their qualifications, and the client's branding."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext as _
+
+from booking.models import CourseType, Trainer, Venue
+from booking.services import admin as admin_services
+
+from ..access import add_service_errors, ip, page, posted, render_page
+from ..forms import BrandingForm, CourseTypeForm, TrainerForm, VenueForm
+
+VIEW, CONFIGURE = "configuration.view", "client.configure"
+
+
+@page(VIEW)
+def home(request):
+    return render_page(request, "manage/configure/home.html", {
+        "course_type_count": CourseType.objects.count(),
+        "venue_count": Venue.objects.filter(is_active=True).count(),
+        "trainer_count": Trainer.objects.filter(is_active=True).count(),
+    })
+
+
+# --- Course types -----------------------------------------------------------------------------
+
+
+@page(VIEW)
+def course_types(request):
+    return render_page(request, "manage/configure/course_types.html",
+                       {"course_types": CourseType.objects.all()})
+
+
+def _course_type_form(request, course_type):
+    initial = CourseTypeForm.initial_from(course_type) if course_type else {
+        "is_active": True, "delivery_modes": ["classroom"], "duration_minutes": 165,
+        "free_transfer_notice_days": 7, "late_transfer_fee": "15.00",
+        "transfer_cutoff_hours": 24, "max_transfers": 2, "online_booking_lead_hours": 48,
+        "police_cost_recovery": "45.00"}
+    form = CourseTypeForm(posted(request), initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = admin_services.save_course_type(
+                course_type.pk if course_type else None, form.service_data(),
+                actor=request.user, organisation=request.tenant, ip_address=ip(request))
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("%(course)s saved.") % {"course": saved.code})
+            return redirect("manage:course_types")
+    return render_page(request, "manage/configure/course_type_form.html",
+                       {"form": form, "course_type": course_type})
+
+
+@page(VIEW, CONFIGURE)
+def course_type_create(request):
+    return _course_type_form(request, None)
+
+
+@page(VIEW, CONFIGURE)
+def course_type_edit(request, course_type_id):
+    return _course_type_form(request, get_object_or_404(CourseType, pk=course_type_id))
+
+
+# --- Venues -----------------------------------------------------------------------------------
+
+
+@page(VIEW)
+def venues(request):
+    return render_page(request, "manage/configure/venues.html", {"venues": Venue.objects.all()})
+
+
+def _venue_form(request, venue):
+    initial = VenueForm.initial_from(venue) if venue else {"is_active": True}
+    form = VenueForm(posted(request), initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = admin_services.save_venue(
+                venue.pk if venue else None, dict(form.cleaned_data), actor=request.user,
+                organisation=request.tenant, ip_address=ip(request))
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("%(venue)s saved.") % {"venue": saved.name})
+            return redirect("manage:venues")
+    return render_page(request, "manage/configure/venue_form.html",
+                       {"form": form, "venue": venue})
+
+
+@page(VIEW, CONFIGURE)
+def venue_create(request):
+    return _venue_form(request, None)
+
+
+@page(VIEW, CONFIGURE)
+def venue_edit(request, venue_id):
+    return _venue_form(request, get_object_or_404(Venue, pk=venue_id))
+
+
+# --- Trainers ---------------------------------------------------------------------------------
+
+
+@page(VIEW)
+def trainers(request):
+    rows = (Trainer.objects.prefetch_related("course_types")
+            .annotate(upcoming=Count("sessions", filter=Q(sessions__status="scheduled"))))
+    return render_page(request, "manage/configure/trainers.html", {"trainers": rows})
+
+
+def _trainer_form(request, trainer):
+    initial = TrainerForm.initial_from(trainer) if trainer else {"is_active": True}
+    form = TrainerForm(posted(request), initial=initial,
+                       logins=admin_services.trainer_logins(request.tenant),
+                       course_types=CourseType.objects.all())
+    if request.method == "POST" and form.is_valid():
+        data = {name: form.cleaned_data[name] for name in admin_services.TRAINER_FIELDS}
+        try:
+            saved = admin_services.save_trainer(
+                trainer.pk if trainer else None, data, form.cleaned_data["course_types"],
+                actor=request.user, organisation=request.tenant, ip_address=ip(request))
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("%(trainer)s saved.") % {"trainer": saved.full_name})
+            return redirect("manage:trainers")
+    return render_page(request, "manage/configure/trainer_form.html",
+                       {"form": form, "trainer": trainer})
+
+
+@page(VIEW, CONFIGURE)
+def trainer_create(request):
+    return _trainer_form(request, None)
+
+
+@page(VIEW, CONFIGURE)
+def trainer_edit(request, trainer_id):
+    return _trainer_form(request, get_object_or_404(Trainer, pk=trainer_id))
+
+
+# --- Branding ---------------------------------------------------------------------------------
+
+
+@page(VIEW, CONFIGURE)
+def branding(request):
+    organisation = request.tenant
+    form = BrandingForm(posted(request), initial=BrandingForm.initial_from(organisation))
+    if request.method == "POST" and form.is_valid():
+        try:
+            admin_services.update_branding(organisation.pk, form.service_data(),
+                                           actor=request.user, ip_address=ip(request))
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Branding saved."))
+            return redirect("manage:branding")
+    return render_page(request, "manage/configure/branding.html", {"form": form})

@@ -1,0 +1,74 @@
+"""Correspondence: the client's own wording for each message in English and Welsh, with a
+preview filled in with example details."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+
+from booking.models import CorrespondenceTemplate, Language
+from booking.services import admin as admin_services
+
+from ..access import add_service_errors, ip, page, posted, render_page
+from ..forms import CorrespondenceForm
+
+VIEW, CONFIGURE = "configuration.view", "client.configure"
+
+
+def _languages(request):
+    if request.tenant.is_bilingual:
+        return list(Language.choices)
+    return [(Language.ENGLISH.value, Language.ENGLISH.label)]
+
+
+@page(VIEW)
+def template_list(request):
+    saved = {(t.kind, t.language): t for t in CorrespondenceTemplate.objects.all()}
+    rows = [{"kind": kind, "label": label,
+             "languages": [{"code": code, "label": language, "template": saved.get((kind, code))}
+                           for code, language in _languages(request)]}
+            for kind, label in CorrespondenceTemplate.Kind.choices]
+    return render_page(request, "manage/correspondence/list.html", {"rows": rows})
+
+
+@page(VIEW, CONFIGURE)
+def template_edit(request, kind, language):
+    if kind not in CorrespondenceTemplate.Kind.values or language not in Language.values:
+        raise Http404
+    template = CorrespondenceTemplate.objects.filter(kind=kind, language=language).first()
+    initial = ({"subject": template.subject, "body": template.body} if template
+               else {"subject": "{course_name}: {course_date}",
+                     "body": _("Dear {first_name},\n\n\n\n{client_name}\n{contact_phone}")})
+    form = CorrespondenceForm(posted(request), initial=initial)
+    action = request.POST.get("action", "save")
+    preview = None
+    if request.method == "POST" and action == "reset":
+        if admin_services.reset_correspondence_template(
+                kind, language, actor=request.user, organisation=request.tenant,
+                ip_address=ip(request)):
+            messages.success(request, _("The standard wording will be used again."))
+        return redirect("manage:correspondence")
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if action == "preview":
+            preview = (data["subject"], data["body"])
+        else:
+            try:
+                admin_services.save_correspondence_template(
+                    kind, language, subject=data["subject"], body=data["body"],
+                    actor=request.user, organisation=request.tenant, ip_address=ip(request))
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, _("Message saved."))
+                return redirect("manage:correspondence")
+    elif request.method != "POST" and template is not None:
+        preview = (template.subject, template.body)
+    if preview is not None:
+        values = admin_services.sample_values(request.tenant, language)
+        preview = tuple(admin_services.fill_placeholders(text, values) for text in preview)
+    return render_page(request, "manage/correspondence/edit.html", {
+        "form": form, "template": template, "kind_label": CorrespondenceTemplate.Kind(kind).label,
+        "language_label": Language(language).label, "language": language, "preview": preview,
+        "placeholders": admin_services.PLACEHOLDERS.items()})

@@ -1,0 +1,59 @@
+"""The landing page: this week's course dates with their fill, offers close to their critical
+date and still unbooked, open special-circumstances cases, and bookings whose payment never
+came."""
+
+from datetime import datetime, time, timedelta
+
+from django.utils import timezone
+
+from booking.models import Booking, CourseSession, Offer, SpecialCircumstancesCase
+from booking.services.bookings import HOLD_MINUTES
+
+from ..access import allowed_actions, page, render_page, sees_only_own_sessions
+
+NEAR_CRITICAL_DAYS = 14
+LISTED = 25
+
+
+def week_sessions(request, now):
+    today = timezone.localdate(now)
+    start = timezone.make_aware(datetime.combine(today, time.min))
+    sessions = (CourseSession.objects.select_related("course_type", "venue")
+                .prefetch_related("trainers")
+                .filter(starts_at__gte=start, starts_at__lt=start + timedelta(days=7))
+                .order_by("starts_at", "pk"))
+    if sees_only_own_sessions(request):
+        sessions = sessions.filter(trainers__user_id=request.user.pk).distinct()
+    rows = list(sessions)
+    todays = [s for s in rows if timezone.localdate(s.starts_at) == today]
+    later = [s for s in rows if timezone.localdate(s.starts_at) != today]
+    return todays, later
+
+
+@page("client.view")
+def dashboard(request):
+    now = timezone.now()
+    today = timezone.localdate(now)
+    can = allowed_actions(request)
+    todays, later = week_sessions(request, now)
+    context = {"todays": todays, "later": later, "now": now,
+               "near_days": NEAR_CRITICAL_DAYS}
+    if "offers.view" in can:
+        near = (Offer.objects.select_related("course_type")
+                .filter(status__in=(Offer.Status.OFFERED, Offer.Status.SPECIAL_ARRANGEMENT),
+                        critical_date__gte=today,
+                        critical_date__lte=today + timedelta(days=NEAR_CRITICAL_DAYS))
+                .order_by("critical_date", "reference"))
+        unpaid = (Booking.objects.select_related("offer", "session__course_type")
+                  .filter(status=Booking.Status.PENDING_PAYMENT,
+                          created_at__lt=now - timedelta(minutes=HOLD_MINUTES))
+                  .exclude(offer__hold__expires_at__gt=now)
+                  .order_by("created_at"))
+        context.update(near=near[:LISTED], near_count=near.count(), unpaid=unpaid[:LISTED],
+                       unpaid_count=unpaid.count())
+    if "cases.view" in can:
+        cases = (SpecialCircumstancesCase.objects.select_related("offer")
+                 .filter(status=SpecialCircumstancesCase.Status.OPEN)
+                 .order_by("created_at"))
+        context.update(cases=cases[:LISTED], cases_count=cases.count())
+    return render_page(request, "manage/dashboard.html", context)

@@ -1,0 +1,166 @@
+"""Offenders: search, one offer's full timeline, and booking, moving or cancelling on the
+person's behalf (channel "admin"), or extending the critical date."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from booking.forms import ACCESS_CHOICES
+from booking.models import Booking, Channel, CourseSession, Offer, SpecialCircumstancesCase
+from booking.services import admin as admin_services
+from booking.services.availability import search_sessions
+from booking.services.bookings import book, cancel_booking, refund_due, transfer_booking
+from booking.services.rules import BookingRefused, transfer_fee
+
+from ..access import add_service_errors, ip, notify, page, posted, render_page
+from ..forms import (
+    CancelBookingForm,
+    ChooseSessionForm,
+    ExtendCriticalDateForm,
+    OffenderSearchForm,
+)
+from ..timeline import timeline
+
+ACCESS_LABELS = dict(ACCESS_CHOICES)
+
+
+def _offer(reference) -> Offer:
+    return get_object_or_404(Offer.objects.select_related("course_type"), reference=reference)
+
+
+def _active_booking(offer):
+    return (Booking.objects.select_related("session__course_type", "session__venue")
+            .filter(offer=offer, status__in=Booking.ACTIVE).first())
+
+
+@page("offers.view")
+def search(request):
+    form = OffenderSearchForm(request.GET or None)
+    results = None
+    if request.GET and form.is_valid():
+        results = admin_services.search_offers(form.cleaned_data["q"])
+    return render_page(request, "manage/offenders/search.html",
+                       {"form": form, "results": results})
+
+
+@page("offers.view")
+def detail(request, reference):
+    offer = _offer(reference)
+    bookings = (Booking.objects.select_related("session__course_type", "session__venue")
+                .filter(offer=offer).order_by("-created_at"))
+    events = offer.events.select_related("booking").order_by("-occurred_at", "-id")
+    return render_page(request, "manage/offenders/detail.html", {
+        "offer": offer, "bookings": bookings, "active": _active_booking(offer),
+        "timeline": timeline(events),
+        "access": [ACCESS_LABELS.get(code, code) for code in offer.access_requirements or []],
+        "open_case": offer.cases.filter(status=SpecialCircumstancesCase.Status.OPEN).first(),
+        "cases": offer.cases.all(),
+    })
+
+
+def _options(offer, now, exclude_session_id=None):
+    """Every bookable date of the offer's course, at any venue or online, soonest first."""
+    options = search_sessions(offer, now=now) + search_sessions(offer, now=now, online=True)
+    options = [o for o in options if o.session.pk != exclude_session_id]
+    return sorted(options, key=lambda o: (o.session.starts_at, o.session.pk))
+
+
+def _exists(form) -> bool:
+    if CourseSession.objects.filter(pk=form.cleaned_data["session"]).exists():
+        return True
+    form.add_error("session", _("Select a course date"))
+    return False
+
+
+@page("offers.view", "bookings.book")
+def book_for(request, reference):
+    offer = _offer(reference)
+    now = timezone.now()
+    form = ChooseSessionForm(posted(request))
+    bookable = offer.status == Offer.Status.OFFERED and _active_booking(offer) is None
+    if request.method == "POST" and bookable and form.is_valid() and _exists(form):
+        try:
+            booking = book(offer.pk, session_id=form.cleaned_data["session"],
+                           channel=Channel.ADMIN, actor=request.user, now=now)
+        except BookingRefused as refused:
+            form.add_error("session", refused.messages[0])
+        else:
+            notify("send_booking_confirmation", booking)
+            messages.success(request, _("Booked. The booking reference is %(reference)s.")
+                             % {"reference": booking.reference})
+            return redirect("manage:offender", reference=offer.reference)
+    return render_page(request, "manage/offenders/book.html", {
+        "offer": offer, "form": form, "bookable": bookable,
+        "options": _options(offer, now) if bookable else [],
+    })
+
+
+@page("offers.view", "bookings.book")
+def transfer_for(request, reference):
+    offer = _offer(reference)
+    now = timezone.now()
+    booking = _active_booking(offer)
+    form = ChooseSessionForm(posted(request))
+    movable = booking is not None and booking.status == Booking.Status.CONFIRMED
+    if request.method == "POST" and movable and form.is_valid() and _exists(form):
+        try:
+            new = transfer_booking(booking.pk, form.cleaned_data["session"],
+                                   channel=Channel.ADMIN, actor=request.user, now=now)
+        except BookingRefused as refused:
+            form.add_error("session", refused.messages[0])
+        else:
+            notify("send_transfer_confirmation", new)
+            messages.success(request, _("Moved. The new booking reference is %(reference)s.")
+                             % {"reference": new.reference})
+            return redirect("manage:offender", reference=offer.reference)
+    context = {"offer": offer, "form": form, "booking": booking, "movable": movable,
+               "options": [], "fee": 0}
+    if movable:
+        # What moving costs depends on the notice the current date gives, not the new one.
+        context.update(options=_options(offer, now, exclude_session_id=booking.session_id),
+                       fee=transfer_fee(booking, now))
+    return render_page(request, "manage/offenders/transfer.html", context)
+
+
+@page("offers.view", "bookings.book")
+def cancel_for(request, reference):
+    offer = _offer(reference)
+    now = timezone.now()
+    booking = _active_booking(offer)
+    form = CancelBookingForm(posted(request))
+    if request.method == "POST" and booking is not None and form.is_valid():
+        try:
+            cancelled = cancel_booking(booking.pk, channel=Channel.ADMIN, actor=request.user,
+                                       reason=form.cleaned_data["reason"], now=now)
+        except BookingRefused as refused:
+            form.add_error(None, refused.messages[0])
+        else:
+            notify("send_cancellation", cancelled, refund_due(cancelled, now))
+            messages.success(request, _("The booking has been cancelled."))
+            return redirect("manage:offender", reference=offer.reference)
+    refund = None
+    if booking is not None and booking.status == Booking.Status.CONFIRMED:
+        refund = refund_due(booking, now)
+    return render_page(request, "manage/offenders/cancel.html", {
+        "offer": offer, "form": form, "booking": booking, "refund": refund})
+
+
+@page("offers.view", "offers.change")
+def extend_critical_date(request, reference):
+    offer = _offer(reference)
+    form = ExtendCriticalDateForm(posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            admin_services.extend_critical_date(
+                offer.pk, form.cleaned_data["critical_date"],
+                booking_period_end=form.cleaned_data["booking_period_end"],
+                reason=form.cleaned_data["reason"], actor=request.user,
+                organisation=request.tenant, ip_address=ip(request))
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("The critical date has been extended."))
+            return redirect("manage:offender", reference=offer.reference)
+    return render_page(request, "manage/offenders/extend.html", {"offer": offer, "form": form})

@@ -1,0 +1,134 @@
+"""Course dates: the list, a single date, a weekly series, changing a date's capacity and
+trainers, and cancelling a date (free transfers and notices for everyone booked)."""
+
+from datetime import datetime, time, timedelta
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from booking.models import Booking, CourseSession, CourseType, Trainer, Venue
+from booking.services import admin as admin_services
+from booking.services.availability import live_holds
+
+from ..access import add_service_errors, ip, page, posted, render_page
+from ..forms import CancelSessionForm, SeriesForm, SessionEditForm, SessionForm
+
+VIEW, CONFIGURE = "configuration.view", "client.configure"
+LISTED_DAYS = 56
+
+
+@page(VIEW)
+def session_list(request):
+    now = timezone.now()
+    start = timezone.make_aware(datetime.combine(timezone.localdate(now), time.min))
+    sessions = (CourseSession.objects.select_related("course_type", "venue")
+                .prefetch_related("trainers")
+                .filter(starts_at__gte=start, starts_at__lt=start + timedelta(days=LISTED_DAYS))
+                .annotate(held=live_holds(now)).order_by("starts_at", "pk"))
+    return render_page(request, "manage/sessions/list.html",
+                       {"sessions": sessions, "days": LISTED_DAYS})
+
+
+def _choices():
+    return {"course_types": CourseType.objects.filter(is_active=True),
+            "venues": Venue.objects.filter(is_active=True),
+            "trainers": Trainer.objects.filter(is_active=True)}
+
+
+def _spec(cleaned) -> admin_services.SessionSpec:
+    return admin_services.SessionSpec(
+        course_type_id=cleaned["course_type"], delivery_mode=cleaned["delivery_mode"],
+        venue_id=cleaned["venue"], capacity=cleaned["capacity"], language=cleaned["language"],
+        trainer_ids=tuple(cleaned["trainers"]), joining_url=cleaned["joining_url"])
+
+
+def _create(request, form_class, starts_of, template):
+    form = form_class(posted(request), initial={"language": "en"}, **_choices())
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = admin_services.create_sessions(
+                _spec(form.cleaned_data), starts_of(form.cleaned_data), actor=request.user,
+                organisation=request.tenant, ip_address=ip(request))
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, ngettext("%(count)d course date created.",
+                                               "%(count)d course dates created.",
+                                               len(created)) % {"count": len(created)})
+            return redirect("manage:sessions")
+    return render_page(request, template, {"form": form})
+
+
+@page(VIEW, CONFIGURE)
+def session_create(request):
+    return _create(request, SessionForm, lambda c: [timezone.make_aware(
+        datetime.combine(c["start_date"], c["start_time"]))], "manage/sessions/create.html")
+
+
+@page(VIEW, CONFIGURE)
+def series_create(request):
+    return _create(request, SeriesForm, lambda c: admin_services.weekly_starts(
+        c["start_date"], c["weekday"], c["start_time"], c["count"]),
+        "manage/sessions/series.html")
+
+
+def _session(session_id):
+    return get_object_or_404(CourseSession.objects.select_related("course_type", "venue"),
+                             pk=session_id)
+
+
+@page(VIEW, CONFIGURE)
+def session_detail(request, session_id):
+    session = _session(session_id)
+    form = SessionEditForm(posted(request), trainers=Trainer.objects.filter(is_active=True),
+                           initial={"capacity": session.capacity,
+                                    "trainers": list(session.trainers.values_list("pk",
+                                                                                  flat=True)),
+                                    "joining_url": session.joining_url})
+    if request.method == "POST" and form.is_valid():
+        try:
+            admin_services.update_session(
+                session.pk, capacity=form.cleaned_data["capacity"],
+                trainer_ids=form.cleaned_data["trainers"],
+                joining_url=form.cleaned_data["joining_url"], actor=request.user,
+                organisation=request.tenant, ip_address=ip(request))
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Course date saved."))
+            return redirect("manage:session", session_id=session.pk)
+    bookings = (Booking.objects.select_related("offer")
+                .filter(session=session, status__in=Booking.ACTIVE).order_by("created_at"))
+    return render_page(request, "manage/sessions/detail.html", {
+        "session": session, "form": form, "bookings": bookings,
+        "trainers": session.trainers.all(),
+        "scheduled": session.status == CourseSession.Status.SCHEDULED})
+
+
+@page(VIEW, CONFIGURE)
+def session_cancel(request, session_id):
+    session = _session(session_id)
+    form = CancelSessionForm(posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = admin_services.cancel_session(
+                session.pk, reason=form.cleaned_data["reason"], actor=request.user,
+                organisation=request.tenant, ip_address=ip(request))
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, ngettext(
+                "Course date cancelled. %(count)d person has been told they can move to "
+                "another date free of charge.",
+                "Course date cancelled. %(count)d people have been told they can move to "
+                "another date free of charge.",
+                len(result.notified_booking_ids)) % {"count": len(result.notified_booking_ids)})
+            return redirect("manage:session", session_id=session.pk)
+    confirmed = Booking.objects.filter(session=session, status=Booking.Status.CONFIRMED).count()
+    return render_page(request, "manage/sessions/cancel.html", {
+        "session": session, "form": form, "confirmed": confirmed,
+        "scheduled": session.status == CourseSession.Status.SCHEDULED})

@@ -1,0 +1,20 @@
+"""Appending to an offer's timeline. Called inside the service's transaction."""
+
+from django.utils import timezone
+
+from booking.models import OfferEvent
+
+
+def actor_label(actor) -> tuple[str, int | None]:
+    if getattr(actor, "is_authenticated", False):
+        return actor.email, actor.pk
+    return str(actor), None
+
+
+def log_event(offer, kind: str, *, channel: str, actor, booking=None, before=None, after=None,
+              now=None) -> OfferEvent:
+    label, user_id = actor_label(actor)
+    return OfferEvent.objects.create(
+        offer=offer, booking=booking, kind=kind, channel=channel, actor=label,
+        actor_user_id=user_id, before=before, after=after, occurred_at=now or timezone.now(),
+    )

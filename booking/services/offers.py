@@ -1,0 +1,90 @@
+"""Finding an offer, expiring offers past their critical date, recording course outcomes."""
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from booking import postcodes
+from booking.models import Booking, Channel, Offer
+
+from .events import log_event
+from .rules import BookingRefused
+
+
+def find_offer(reference: str, date_of_birth, postcode: str = "") -> Offer | None:
+    """The offer matching every part given, or None: the caller never learns which part was
+    wrong."""
+    reference = (reference or "").strip().upper().replace(" ", "")
+    if not reference or date_of_birth is None:
+        return None
+    offer = (Offer.objects.select_related("course_type")
+             .filter(reference=reference, date_of_birth=date_of_birth).first())
+    if offer is None:
+        return None
+    if postcode:
+        try:
+            given = postcodes.normalise(postcode)
+        except postcodes.InvalidPostcode:
+            return None
+        stored = offer.postcode.replace(" ", "").upper()
+        if stored and stored != given.replace(" ", ""):
+            return None
+    return offer
+
+
+EXPIRABLE = (Offer.Status.OFFERED, Offer.Status.CANCELLED)
+
+
+def expire_offers(*, today=None, actor="system") -> int:
+    """Return unbooked offers whose critical date has passed to the police."""
+    now = timezone.now()
+    today = today or timezone.localdate(now)
+    with transaction.atomic(durable=True):
+        offers = list(Offer.objects.select_for_update(skip_locked=True)
+                      .filter(status__in=EXPIRABLE, critical_date__lt=today))
+        for offer in offers:
+            before = offer.status
+            offer.status = Offer.Status.EXPIRED
+            offer.save(update_fields=["status", "updated_at"])
+            log_event(offer, "offer.expired", channel=Channel.SYSTEM, actor=actor, now=now,
+                      before={"status": before}, after={"status": Offer.Status.EXPIRED})
+        return len(offers)
+
+
+OUTCOMES = {
+    Booking.Status.COMPLETED: Offer.Status.COMPLETED,
+    Booking.Status.DID_NOT_ATTEND: Offer.Status.DID_NOT_ATTEND,
+    Booking.Status.REFUSED_ENTRY: Offer.Status.REFUSED_ENTRY,
+    Booking.Status.NOT_COMPLETED: Offer.Status.NOT_COMPLETED,
+}
+
+
+def record_outcome(booking_id, outcome: str, *, actor, channel=Channel.ADMIN, note: str = "",
+                   id_seen: str = "", now=None) -> Booking:
+    """What happened on the day; the offer takes the matching status."""
+    now = now or timezone.now()
+    if outcome not in OUTCOMES:
+        raise BookingRefused(_("Choose an outcome: completed, did not attend, refused entry or "
+                               "not completed."), "unknown_outcome")
+    with transaction.atomic(durable=True):
+        # The offer first, as every other service locks: no deadlock with a cancellation.
+        offer_id = Booking.objects.values_list("offer_id", flat=True).get(pk=booking_id)
+        offer = Offer.objects.select_for_update().get(pk=offer_id)
+        booking = (Booking.objects.select_for_update(of=("self",)).select_related("session")
+                   .get(pk=booking_id))
+        if booking.status not in (Booking.Status.CONFIRMED, *OUTCOMES):
+            raise BookingRefused(_("Outcomes are recorded only for confirmed bookings."),
+                                 "booking_not_confirmed")
+        if booking.session.starts_at > now:
+            raise BookingRefused(_("The course has not started yet."), "course_not_started")
+        before = {"booking": booking.status, "offer": offer.status}
+        booking.status = outcome
+        booking.ended_at = now
+        booking.save(update_fields=["status", "ended_at"])
+        offer.status = OUTCOMES[outcome]
+        offer.save(update_fields=["status", "updated_at"])
+        log_event(offer, "booking.outcome_recorded", channel=channel, actor=actor,
+                  booking=booking, now=now, before=before,
+                  after={"booking": outcome, "offer": offer.status, "note": note,
+                         "id_seen": id_seen})
+        return booking

@@ -1,0 +1,253 @@
+"""Scheduled jobs for each client, and the dispatcher beat runs in the public schema.
+
+Beat (platform/config/beat.py) calls `run_for_every_client(<task name>)`; the dispatcher sends
+the named per-client task into the schema of every live client. The app's task class
+(tenant-schemas-celery) carries the schema the task was sent from, so each run reads and
+writes only that client's tables. In eager mode (no REDIS_URL) everything runs inline.
+
+Re-runs are safe: every message is sent at most once per booking (or per offer for the nudge),
+decided from the event log under the offer's row lock.
+"""
+
+import logging
+from datetime import timedelta
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.db import connection, transaction
+from django.utils import timezone
+from django_tenants.utils import get_public_schema_name, schema_context
+
+from booking import notifications
+from booking.models import Booking, Channel, CourseSession, DeliveryMode, Hold, Offer
+from booking.services.events import log_event
+from booking.services.offers import expire_offers
+from config.celery import app
+from tenants.models import ClientOrganisation
+
+logger = logging.getLogger(__name__)
+
+# Beat's dispatcher may send only these into client schemas.
+EXPIRE_OFFERS = "booking.expire_offers"
+SEND_REMINDERS = "booking.send_reminders"
+SEND_JOINING_INSTRUCTIONS = "booking.send_joining_instructions"
+NUDGE_UNBOOKED_OFFERS = "booking.nudge_unbooked_offers"
+COLLECT_EXPIRED_HOLDS = "booking.collect_expired_holds"
+PER_CLIENT_TASKS = frozenset({
+    EXPIRE_OFFERS, SEND_REMINDERS, SEND_JOINING_INSTRUCTIONS, NUDGE_UNBOOKED_OFFERS,
+    COLLECT_EXPIRED_HOLDS,
+})
+
+JOINING_INSTRUCTIONS_WINDOW = timedelta(hours=48)
+NUDGE_WINDOW_DAYS = 7
+HOLD_GRACE = timedelta(hours=1)
+
+
+def _require_client_schema() -> str:
+    schema = connection.schema_name
+    if schema == get_public_schema_name():
+        raise RuntimeError("This task runs in a client's schema; send it with "
+                           "run_for_every_client or from inside the client's schema.")
+    return schema
+
+
+def _send_once(template: str, *, offer_id, still_due, send, booking_id=None) -> str:
+    """Send one message unless the event log says it went already.
+
+    Under the offer's row lock (the services lock the offer first too), `still_due(offer,
+    booking)` re-checks the job's condition on fresh rows, then `send` runs and writes its
+    event in the same transaction, so two overlapping runs cannot both send. A failure is
+    recorded as `message.failed` and the next run tries again. Returns sent, skipped,
+    already, not_due or failed.
+    """
+    try:
+        with transaction.atomic():
+            offer = Offer.objects.select_for_update().get(pk=offer_id)
+            booking = Booking.objects.get(pk=booking_id) if booking_id else None
+            if not still_due(offer, booking):
+                return "not_due"
+            if notifications.already_sent(template, offer=offer, booking=booking):
+                return "already"
+            return "sent" if send(offer, booking) is not None else "skipped"
+    except SoftTimeLimitExceeded:
+        raise  # out of time: what was sent is committed, the next run carries on
+    except Exception as error:
+        logger.exception("Sending %s for offer %s (booking %s) failed", template, offer_id,
+                         booking_id)
+        with transaction.atomic():
+            offer = Offer.objects.filter(pk=offer_id).first()
+            booking = Booking.objects.filter(pk=booking_id).first() if booking_id else None
+            if offer is not None:
+                log_event(offer, "message.failed", channel=Channel.SYSTEM,
+                          actor=notifications.SYSTEM, booking=booking,
+                          after={"template": template, "error": type(error).__name__})
+        return "failed"
+
+
+def _tally(results) -> dict:
+    counts: dict[str, int] = {}
+    for result in results:
+        counts[result] = counts.get(result, 0) + 1
+    return counts
+
+
+# --- Per-client tasks -------------------------------------------------------------------------
+
+
+@app.task(name=EXPIRE_OFFERS)
+def expire_offers_task() -> dict:
+    """Return unbooked offers whose critical date has passed to the police (nightly)."""
+    schema = _require_client_schema()
+    return {"schema": schema, "expired": expire_offers()}
+
+
+def _confirmed_bookings():
+    return Booking.objects.filter(status=Booking.Status.CONFIRMED,
+                                  session__status=CourseSession.Status.SCHEDULED)
+
+
+@app.task(name=SEND_REMINDERS)
+def send_reminders() -> dict:
+    """Remind confirmed bookings whose course starts in 7 days and in 2 days (by local date).
+    Each reminder goes once: `reminder_7` / `reminder_2` in the booking's event log."""
+    schema = _require_client_schema()
+    today = timezone.localdate()
+    report = {"schema": schema}
+    for days in notifications.REMINDER_DAYS:
+        target = today + timedelta(days=days)
+        due = _confirmed_bookings().filter(session__starts_at__date=target)
+        template = notifications.reminder_template(days)
+        results = [
+            _send_once(
+                template, offer_id=offer_id, booking_id=booking_id,
+                still_due=lambda offer, booking, due=due: due.filter(pk=booking.pk).exists(),
+                send=lambda offer, booking, days=days: notifications.send_reminder(booking, days),
+            )
+            for booking_id, offer_id in due.values_list("pk", "offer_id")
+        ]
+        report[template] = _tally(results)
+    return report
+
+
+@app.task(name=SEND_JOINING_INSTRUCTIONS)
+def send_joining_instructions_task() -> dict:
+    """Joining instructions for online courses starting within the next 48 hours (hourly),
+    once per booking. Sessions without a joining link yet are picked up when it is added."""
+    schema = _require_client_schema()
+    now = timezone.now()
+    due = (_confirmed_bookings()
+           .filter(session__delivery_mode=DeliveryMode.ONLINE, session__starts_at__gt=now,
+                   session__starts_at__lte=now + JOINING_INSTRUCTIONS_WINDOW)
+           .exclude(session__joining_url=""))
+    results = [
+        _send_once(
+            notifications.JOINING_INSTRUCTIONS, offer_id=offer_id, booking_id=booking_id,
+            still_due=lambda offer, booking: due.filter(pk=booking.pk).exists(),
+            send=lambda offer, booking: notifications.send_joining_instructions(booking),
+        )
+        for booking_id, offer_id in due.values_list("pk", "offer_id")
+    ]
+    return {"schema": schema, notifications.JOINING_INSTRUCTIONS: _tally(results)}
+
+
+@app.task(name=NUDGE_UNBOOKED_OFFERS)
+def nudge_unbooked_offers() -> dict:
+    """Nudge offers still unbooked whose booking period ends within 7 days, once per offer."""
+    schema = _require_client_schema()
+    today = timezone.localdate()
+    due = Offer.objects.filter(
+        status=Offer.Status.OFFERED, booking_period_end__gte=today,
+        booking_period_end__lte=today + timedelta(days=NUDGE_WINDOW_DAYS),
+        critical_date__gte=today,
+    )
+    results = [
+        _send_once(
+            notifications.BOOKING_PERIOD_NUDGE, offer_id=offer_id,
+            still_due=lambda offer, booking: due.filter(pk=offer.pk).exists(),
+            send=lambda offer, booking: notifications.send_booking_period_nudge(offer),
+        )
+        for offer_id in due.values_list("pk", flat=True)
+    ]
+    return {"schema": schema, notifications.BOOKING_PERIOD_NUDGE: _tally(results)}
+
+
+@app.task(name=COLLECT_EXPIRED_HOLDS)
+def collect_expired_holds() -> dict:
+    """Delete holds that expired more than an hour ago. Only rubbish collection: availability
+    never counts an expired hold. One DELETE … WHERE, so a hold renewed meanwhile (its
+    expires_at moved on) is re-checked by PostgreSQL and kept."""
+    schema = _require_client_schema()
+    cutoff = timezone.now() - HOLD_GRACE
+    deleted, _by_model = Hold.objects.filter(expires_at__lt=cutoff).delete()
+    return {"schema": schema, "deleted": deleted}
+
+
+# --- Messages sent after a service's transaction commits ---------------------------------------
+
+BOOKING_MESSAGES = {
+    notifications.BOOKING_CONFIRMATION: notifications.send_booking_confirmation,
+    notifications.TRANSFER_CONFIRMATION: notifications.send_transfer_confirmation,
+    notifications.CANCELLATION: notifications.send_cancellation,
+    notifications.JOINING_INSTRUCTIONS: notifications.send_joining_instructions,
+}
+
+
+@app.task(name="booking.send_booking_message")
+def send_booking_message(template: str, booking_id: int, refund_due_pence: int = 0) -> str:
+    """Send one booking message, at most once per booking (safe to retry)."""
+    _require_client_schema()
+    if template not in BOOKING_MESSAGES:
+        raise ValueError(f"Unknown booking message {template!r}")
+    send = BOOKING_MESSAGES[template]
+    args = (refund_due_pence,) if template == notifications.CANCELLATION else ()
+    offer_id = Booking.objects.values_list("offer_id", flat=True).get(pk=booking_id)
+    return _send_once(template, offer_id=offer_id, booking_id=booking_id,
+                      still_due=lambda offer, booking: True,
+                      send=lambda offer, booking: send(booking, *args))
+
+
+def queue_booking_message(template: str, booking: Booking, *, refund_due_pence: int = 0) -> None:
+    """For services and views: send `template` for `booking` once the current transaction
+    commits, in the current client's schema (named explicitly, not left to the connection's
+    state at commit time)."""
+    if template not in BOOKING_MESSAGES:
+        raise ValueError(f"Unknown booking message {template!r}")
+    schema = _require_client_schema()
+    booking_id = booking.pk
+    transaction.on_commit(lambda: send_booking_message.apply_async(
+        args=(template, booking_id, refund_due_pence), headers={"_schema_name": schema}))
+
+
+# --- The dispatcher ---------------------------------------------------------------------------
+
+
+def live_client_schemas() -> list[str]:
+    with schema_context(get_public_schema_name()):
+        return list(
+            ClientOrganisation.objects
+            .filter(status=ClientOrganisation.Status.LIVE, is_template=False)
+            .exclude(schema_name=get_public_schema_name())
+            .order_by("schema_name").values_list("schema_name", flat=True)
+        )
+
+
+@app.task(name="booking.run_for_every_client")
+def run_for_every_client(task_name: str) -> dict:
+    """Send the per-client task `task_name` into the schema of every live, non-template
+    client. Only names in PER_CLIENT_TASKS are accepted. One client's failure (possible only
+    in eager mode, where the task runs inline) does not stop the others."""
+    if task_name not in PER_CLIENT_TASKS:
+        raise ValueError(f"{task_name!r} is not a per-client task that may be dispatched.")
+    task = app.tasks[task_name]
+    dispatched, failed = [], []
+    for schema in live_client_schemas():
+        try:
+            with schema_context(schema):
+                # apply_async (not send_task) so eager mode runs it inline; the task class
+                # stamps the message with the schema we are in.
+                task.apply_async()
+        except Exception:
+            logger.exception("Running %s for %s failed", task_name, schema)
+            failed.append(schema)
+        else:
+            dispatched.append(schema)
+    return {"task": task_name, "dispatched": dispatched, "failed": failed}

@@ -1,0 +1,40 @@
+"""The client site shell: start page, accessibility statement, privacy notice, contact and
+the language choice."""
+
+from django.conf import settings
+from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
+
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def start(request):
+    return render(request, "site/start.html")
+
+
+def accessibility(request):
+    return render(request, "site/accessibility.html")
+
+
+def privacy(request):
+    return render(request, "site/privacy.html")
+
+
+def contact(request):
+    hours = request.tenant.opening_hours or {}
+    opening = [(day, hours.get(day)) for day in DAY_NAMES]
+    return render(request, "site/contact.html", {"opening": opening})
+
+
+def choose_language(request, code):
+    """A plain link (GOV.UK's language toggle), not a form: sets the cookie and goes back."""
+    target = request.GET.get("next", "/")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = "/"
+    response = redirect(target)
+    if code in dict(settings.LANGUAGES) and request.tenant.is_bilingual:
+        translation.activate(code)
+        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, code, max_age=365 * 24 * 3600,
+                            samesite="Lax", secure=request.is_secure())
+    return response

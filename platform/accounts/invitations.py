@@ -1,0 +1,48 @@
+"""Invitations: a set-password link, valid once, on the site where the person will work."""
+
+from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+
+def site_url(organisation=None) -> str:
+    scheme = "http" if settings.DEBUG else "https"
+    port = getattr(settings, "PUBLIC_PORT", "")
+    if organisation is None:
+        host = settings.PLATFORM_DOMAIN
+    else:
+        host = organisation.domains.filter(is_primary=True).values_list("domain", flat=True).first()
+    return f"{scheme}://{host}{':' + port if port else ''}"
+
+
+def set_password_url(user, organisation=None) -> str:
+    path = reverse(
+        "accounts:set_password",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        },
+        urlconf="config.urls_platform" if organisation is None else "config.urls_client",
+    )
+    return site_url(organisation) + path
+
+
+def send_invitation(user, *, organisation=None, invited_by=None) -> None:
+    context = {
+        "user": user,
+        "organisation": organisation,
+        "invited_by": invited_by if getattr(invited_by, "is_authenticated", False) else None,
+        "link": set_password_url(user, organisation),
+        "site": site_url(organisation),
+    }
+    where = organisation.name if organisation else "Waymark"
+    send_mail(
+        subject=f"You have been invited to {where} on Waymark",
+        message=render_to_string("accounts/email/invitation.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[user.email],
+    )

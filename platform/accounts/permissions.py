@@ -1,0 +1,112 @@
+"""The one permission check, used by every page (RequiresAction / requires_action) and every
+API endpoint (HasAction). A login for client A gives nothing on client B: client actions are
+checked against memberships of the client whose domain served the request."""
+
+from functools import wraps
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from rest_framework.permissions import BasePermission
+
+from .roles import CLIENT_ACTIONS, PLATFORM_ACTIONS
+
+
+def roles_of(user, organisation) -> set[str]:
+    """Active roles of `user` at `organisation` (None: the provider)."""
+    if not user.is_authenticated or not user.is_active:
+        return set()
+    memberships = user.memberships.filter(is_active=True)
+    if organisation is None:
+        memberships = memberships.filter(organisation__isnull=True)
+    else:
+        memberships = memberships.filter(organisation_id=organisation.pk)
+    return set(memberships.values_list("role", flat=True))
+
+
+def is_allowed(user, organisation, action: str) -> bool:
+    if action in PLATFORM_ACTIONS:
+        if organisation is not None:
+            return False
+        return bool(roles_of(user, None) & PLATFORM_ACTIONS[action])
+    if action in CLIENT_ACTIONS:
+        if organisation is None:
+            return False
+        return bool(roles_of(user, organisation) & CLIENT_ACTIONS[action])
+    raise KeyError(f"Unknown action {action!r}: add it to accounts/roles.py")
+
+
+def needs_second_factor(request) -> bool:
+    """Provider staff must have passed TOTP; so must anyone who has set TOTP up."""
+    from django_otp import user_has_device
+
+    user = request.user
+    if getattr(user, "otp_device", None) is not None:
+        return False
+    return user.is_provider_staff or user_has_device(user)
+
+
+def check(request, action: str) -> None:
+    organisation = getattr(request, "tenant", None)
+    if not is_allowed(request.user, organisation, action):
+        raise PermissionDenied
+
+
+def requires_action(action: str):
+    """Decorator for function views: sign-in, second factor, then the role check (403)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if needs_second_factor(request):
+                from django.shortcuts import redirect
+                from django.urls import reverse
+
+                return redirect(f"{reverse('accounts:two_factor')}?next={request.get_full_path()}")
+            check(request, action)
+            return view(request, *args, **kwargs)
+
+        wrapped.required_action = action
+        return wrapped
+
+    return decorator
+
+
+class RequiresAction:
+    """Mixin for class-based views: set `required_action`."""
+
+    required_action: str = ""
+
+    @classmethod
+    def as_view(cls, **initkwargs):
+        view = super().as_view(**initkwargs)
+        return requires_action(cls.required_action)(view)
+
+
+def _api_key_model():
+    from django.apps import apps
+
+    return apps.get_model("booking", "ApiKey")
+
+
+class HasAction(BasePermission):
+    """DRF permission: the view's `required_action` (or `required_actions[method]`).
+
+    Staff are checked by their role at the current client. A client API key (request.auth is
+    a booking.ApiKey, found in the current client's schema by booking.api_auth) may perform
+    exactly the client actions in its `scopes`, and nothing else."""
+
+    def has_permission(self, request, view):
+        actions = getattr(view, "required_actions", None)
+        action = (actions or {}).get(request.method) or getattr(view, "required_action", None)
+        if action is None:
+            return False
+        organisation = getattr(request, "tenant", None)
+        if isinstance(request.auth, _api_key_model()):
+            key = request.auth
+            return (organisation is not None and key.revoked_at is None
+                    and action in CLIENT_ACTIONS and action in (key.scopes or []))
+        if not hasattr(request.user, "memberships"):
+            return False  # any other non-user principal gets nothing
+        return is_allowed(request.user, organisation, action)

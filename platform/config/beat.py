@@ -1,0 +1,29 @@
+"""Celery beat: every job runs through the dispatcher in the public schema, which sends the
+per-client task into each live client's schema (booking.tasks.run_for_every_client).
+
+Times are Europe/London wall-clock times (CELERY_TIMEZONE). `expires` drops a dispatch that a
+worker could not pick up before the next one is due, so a backlog never runs twice over.
+"""
+
+from celery.schedules import crontab
+
+DISPATCHER = "booking.run_for_every_client"
+
+
+def _every_client(task_name: str, schedule, expires: int) -> dict:
+    return {"task": DISPATCHER, "schedule": schedule, "args": (task_name,),
+            "options": {"expires": expires}}
+
+
+CELERY_BEAT_SCHEDULE = {
+    "expire-offers-nightly": _every_client(
+        "booking.expire_offers", crontab(minute=15, hour=0), expires=6 * 3600),
+    "send-reminders-daily": _every_client(
+        "booking.send_reminders", crontab(minute=0, hour=9), expires=6 * 3600),
+    "send-joining-instructions-hourly": _every_client(
+        "booking.send_joining_instructions", crontab(minute=0), expires=50 * 60),
+    "nudge-unbooked-offers-daily": _every_client(
+        "booking.nudge_unbooked_offers", crontab(minute=0, hour=10), expires=6 * 3600),
+    "collect-expired-holds": _every_client(
+        "booking.collect_expired_holds", crontab(minute="*/15"), expires=10 * 60),
+}

@@ -1,0 +1,67 @@
+"""/healthz on every host: can we reach the database, the cache and the task broker?"""
+
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.http import JsonResponse
+
+
+def _check(probe) -> dict:
+    started = time.perf_counter()
+    try:
+        detail = probe()
+    except Exception as error:  # a health check reports every failure instead of raising
+        return {"ok": False, "error": type(error).__name__}
+    result = {"ok": True, "ms": round((time.perf_counter() - started) * 1000, 1)}
+    if detail:
+        result["mode"] = detail
+    return result
+
+
+def _database():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+
+
+def _cache():
+    key = "healthz"
+    cache.set(key, "ok", 10)
+    if cache.get(key) != "ok":
+        raise RuntimeError("cache did not return what was stored")
+
+
+def _broker():
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return "eager"
+    from config.celery import app
+
+    with app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, timeout=2)
+    return None
+
+
+def _worker():
+    from tenants.tasks import worker_echo
+
+    answer = worker_echo.delay().get(timeout=5)
+    if answer["schema"] != connection.schema_name:
+        raise RuntimeError("task ran in the wrong schema")
+    return None
+
+
+def healthz(request):
+    checks = {"database": _check(_database), "cache": _check(_cache), "broker": _check(_broker)}
+    if request.GET.get("worker") == "1":
+        # Optional: only when asked, since it waits for a worker to answer.
+        checks["worker"] = _check(_worker)
+    healthy = all(check["ok"] for check in checks.values())
+    tenant = getattr(request, "tenant", None)
+    body = {
+        "status": "ok" if healthy else "unhealthy",
+        "site": tenant.slug if tenant is not None else "platform",
+        "checks": checks,
+    }
+    return JsonResponse(body, status=200 if healthy else 503)

@@ -1,0 +1,151 @@
+"""Provider console: clients and their health, onboarding, status changes, the audit trail."""
+
+from dataclasses import fields
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.permissions import requires_action
+from audit.models import AuditEntry
+from audit.services import client_ip
+from tenants import services as tenant_services
+from tenants.models import ClientOrganisation
+
+from .forms import MerchantAccountForm, OnboardingForm, StatusChangeForm
+
+
+def add_errors(form, error: ValidationError) -> None:
+    """Put a service's field-keyed errors on the form that collected the input."""
+    if hasattr(error, "error_dict"):
+        for field, messages_ in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages_)
+    else:
+        form.add_error(None, error.messages)
+
+
+@requires_action("platform.view")
+def home(request):
+    clients = (
+        ClientOrganisation.objects.filter(is_template=False)
+        .annotate(staff=Count("memberships", filter=Q(memberships__is_active=True)))
+        .prefetch_related("domains")
+    )
+    counts = {status: 0 for status in ClientOrganisation.Status.values}
+    for client in clients:
+        counts[client.status] += 1
+    return render(request, "console/home.html", {"clients": clients, "counts": counts})
+
+
+@requires_action("platform.onboard")
+def onboard(request):
+    form = OnboardingForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        wanted = {f.name for f in fields(tenant_services.NewClient)}
+        data = {k: v for k, v in form.cleaned_data.items() if k in wanted}
+        data["languages"] = data.get("languages") or ClientOrganisation.Languages.ENGLISH
+        data["primary_colour"] = data.get("primary_colour") or "#1d70b8"
+        try:
+            organisation = tenant_services.onboard_client(
+                tenant_services.NewClient(**data), acting_user=request.user,
+                ip_address=client_ip(request),
+            )
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, _("%(name)s is live. The administrator has been invited.")
+                             % {"name": organisation.name})
+            return redirect("console:client", slug=organisation.slug)
+    return render(request, "console/onboard.html", {"form": form})
+
+
+@requires_action("platform.view")
+def client(request, slug):
+    organisation = get_object_or_404(ClientOrganisation, slug=slug, is_template=False)
+    memberships = organisation.memberships.select_related("user").order_by("role", "user__email")
+    audit = AuditEntry.objects.filter(organisation=organisation)[:20]
+    return render(request, "console/client.html", {
+        "client": organisation, "memberships": memberships, "audit": audit,
+        "form": StatusChangeForm(),
+        "merchant_form": MerchantAccountForm(initial={
+            "stripe_account_id": organisation.stripe_account_id,
+            "allow_moto": organisation.allow_moto}),
+    })
+
+
+@require_POST
+@requires_action("platform.change_client_status")
+def merchant_account(request, slug):
+    from tenants.stripe_gateway import PaymentServiceUnavailable
+
+    organisation = get_object_or_404(ClientOrganisation, slug=slug, is_template=False)
+    form = MerchantAccountForm(request.POST)
+    form.is_valid()
+    try:
+        if request.POST.get("action") == "create":
+            tenant_services.connect_merchant_account(organisation, acting_user=request.user,
+                                                     ip_address=client_ip(request))
+        else:
+            tenant_services.set_merchant_account(
+                organisation, account_id=form.cleaned_data.get("stripe_account_id", ""),
+                allow_moto=form.cleaned_data.get("allow_moto", False),
+                acting_user=request.user, ip_address=client_ip(request))
+    except ValidationError as error:
+        add_errors(form, error)
+        return render(request, "console/client.html", {
+            "client": organisation, "form": StatusChangeForm(), "merchant_form": form,
+            "memberships": organisation.memberships.select_related("user"),
+            "audit": AuditEntry.objects.filter(organisation=organisation)[:20],
+        }, status=400)
+    except PaymentServiceUnavailable:
+        messages.error(request, _("Stripe could not be reached. Try again."))
+        return redirect("console:client", slug=slug)
+    messages.success(request, _("Merchant account saved."))
+    return redirect("console:client", slug=slug)
+
+
+STATUS_ACTIONS = {
+    "suspend": tenant_services.suspend_client,
+    "reactivate": tenant_services.reactivate_client,
+    "offboard": tenant_services.offboard_client,
+}
+
+
+@require_POST
+@requires_action("platform.change_client_status")
+def change_status(request, slug, action):
+    organisation = get_object_or_404(ClientOrganisation, slug=slug, is_template=False)
+    change = STATUS_ACTIONS.get(action)
+    if change is None:
+        return redirect("console:client", slug=slug)
+    form = StatusChangeForm(request.POST)
+    form.is_valid()
+    try:
+        change(organisation, reason=form.cleaned_data.get("reason", ""),
+               acting_user=request.user, ip_address=client_ip(request))
+    except ValidationError as error:
+        add_errors(form, error)
+        memberships = organisation.memberships.select_related("user")
+        return render(request, "console/client.html", {
+            "client": organisation, "memberships": memberships, "form": form,
+            "audit": AuditEntry.objects.filter(organisation=organisation)[:20],
+        }, status=400)
+    messages.success(request, _("Status changed."))
+    return redirect("console:client", slug=slug)
+
+
+@requires_action("platform.view_audit")
+def audit(request):
+    entries = AuditEntry.objects.select_related("organisation")
+    action = request.GET.get("action", "").strip()
+    actor = request.GET.get("actor", "").strip()
+    if action:
+        entries = entries.filter(action__startswith=action)
+    if actor:
+        entries = entries.filter(actor_label__icontains=actor)
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    return render(request, "console/audit.html", {"page": page, "action": action, "actor": actor})

@@ -1,0 +1,39 @@
+"""Rules for a client's branding: colours must carry white header text legibly (WCAG AA)."""
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+MINIMUM_CONTRAST_WITH_WHITE = 4.5
+
+
+def relative_luminance(colour: str) -> float:
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast_with_white(colour: str) -> float:
+    return 1.05 / (relative_luminance(colour) + 0.05)
+
+
+def darker(colour: str, factor: float = 0.6) -> str:
+    channels = [int(int(colour[i : i + 2], 16) * factor) for i in (1, 3, 5)]
+    return "#" + "".join(f"{c:02x}" for c in channels)
+
+
+def validate_brand_colour(value: str) -> None:
+    if not HEX_COLOUR.match(value or ""):
+        raise ValidationError(
+            _("Enter the colour as a hex code like #1d70b8."), code="colour_format"
+        )
+    ratio = contrast_with_white(value)
+    if ratio < MINIMUM_CONTRAST_WITH_WHITE:
+        raise ValidationError(
+            _("The colour %(colour)s is too light for white text (contrast %(ratio).1f:1, "
+              "at least 4.5:1 needed). Choose a darker colour."),
+            code="colour_contrast",
+            params={"colour": value, "ratio": ratio},
+        )

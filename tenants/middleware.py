@@ -1,0 +1,77 @@
+"""Host → client organisation, with friendly pages for unknown hosts and suspended clients."""
+
+from django.conf import settings
+from django.core.exceptions import DisallowedHost
+from django.db import connection
+from django.http import HttpResponseBadRequest
+from django.shortcuts import render
+from django.urls import set_urlconf
+from django.utils import translation
+from django_tenants.middleware.main import TenantMainMiddleware
+from django_tenants.utils import get_tenant_domain_model
+
+from .models import ClientOrganisation
+
+ALWAYS_AVAILABLE_PATHS = ("/healthz", "/static/")
+
+
+class ClientOrganisationMiddleware(TenantMainMiddleware):
+    """The platform domain serves the control plane from the public schema without a tenant
+    row; every other host must be a live client's domain."""
+
+    def process_request(self, request):
+        connection.set_schema_to_public()
+        try:
+            hostname = self.hostname_from_request(request)
+        except DisallowedHost:
+            # Load balancers probing by IP must send the platform domain as Host.
+            return HttpResponseBadRequest("Unknown host", content_type="text/plain")
+        if hostname == settings.PLATFORM_DOMAIN:
+            request.tenant = None
+            request.urlconf = settings.PUBLIC_SCHEMA_URLCONF
+            set_urlconf(request.urlconf)
+            return None
+        domain_model = get_tenant_domain_model()
+        try:
+            organisation = self.get_tenant(domain_model, hostname)
+        except domain_model.DoesNotExist:
+            return self._unavailable(request, "errors/unknown_host.html", 404)
+        if organisation.status == ClientOrganisation.Status.OFFBOARDED:
+            return self._unavailable(request, "errors/unknown_host.html", 404)
+        organisation.domain_url = hostname
+        request.tenant = organisation
+        connection.set_tenant(organisation)
+        self.setup_url_routing(request)
+        if organisation.status == ClientOrganisation.Status.SUSPENDED and not request.path.startswith(
+            ALWAYS_AVAILABLE_PATHS
+        ):
+            return self._unavailable(request, "errors/suspended.html", 503)
+        return None
+
+    @staticmethod
+    def _unavailable(request, template: str, status: int):
+        organisation = getattr(request, "tenant", None)
+        language = settings.LANGUAGE_CODE
+        if organisation is not None and organisation.is_bilingual:
+            language = translation.get_language_from_request(request) or language
+        with translation.override(language):
+            response = render(request, template, {"organisation": getattr(request, "tenant", None)},
+                              status=status)
+        if status == 503:
+            response["Retry-After"] = "3600"
+        return response
+
+
+class ClientLanguageMiddleware:
+    """English-only clients always get English; bilingual clients honour the visitor's choice."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        organisation = getattr(request, "tenant", None)
+        if organisation is None or not organisation.is_bilingual:
+            translation.activate(settings.LANGUAGE_CODE)
+            request.LANGUAGE_CODE = settings.LANGUAGE_CODE
+        response = self.get_response(request)
+        return response

@@ -1,0 +1,190 @@
+"""Onboarding: one service behind the console form, the command and the platform API."""
+
+import re
+
+import pytest
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django_tenants.utils import schema_context, schema_exists
+from rest_framework.authtoken.models import Token
+
+from accounts.models import Membership, User
+from audit.models import AuditEntry
+from booking.models import CourseType
+from tenants import services
+from tenants.models import ClientOrganisation, Domain
+from tenants.services import NewClient, onboard_client
+
+from .conftest import PASSWORD, sign_in_verified
+
+
+def norfolk(**overrides):
+    values = dict(name="Norfolk County Council", slug="norfolk", kind="county_council",
+                  admin_email="lead@norfolk.test", admin_name="Nora Folk",
+                  primary_colour="#005ea5", contact_phone="01603 222222")
+    values.update(overrides)
+    return NewClient(**values)
+
+
+def test_onboarding_makes_a_live_site(db, provider_admin, client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        organisation = onboard_client(norfolk(), acting_user=provider_admin)
+
+    assert organisation.status == ClientOrganisation.Status.LIVE
+    assert schema_exists("client_norfolk")
+    assert Domain.objects.get(tenant=organisation).domain == "norfolk.localhost"
+    with schema_context("client_norfolk"):
+        codes = set(CourseType.objects.values_list("code", flat=True))
+    assert codes == {"NSAC", "NMAC", "NDAC", "WDU", "D4C", "RiDE"}
+    admin = User.objects.get(email="lead@norfolk.test")
+    assert not admin.has_usable_password()
+    assert Membership.objects.filter(user=admin, organisation=organisation,
+                                     role="client_admin").exists()
+    entry = AuditEntry.objects.get(action="organisation.onboarded", object_id=str(organisation.pk))
+    assert entry.actor == provider_admin
+
+    # The invitation's link lets the administrator set a password on the new site.
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == ["lead@norfolk.test"]
+    link = re.search(r"https?://norfolk\.localhost(?::\d+)?(/accounts/set-password/\S+/)",
+                     mail.outbox[0].body).group(1)
+    response = client.post(link, {"password": PASSWORD, "password_again": PASSWORD},
+                           HTTP_HOST="norfolk.localhost")
+    assert response.status_code == 302
+    admin.refresh_from_db()
+    assert admin.check_password(PASSWORD)
+
+    start = client.get("/", HTTP_HOST="norfolk.localhost")
+    assert start.status_code == 200
+    assert b"Norfolk County Council" in start.content
+    assert b"--waymark-brand: #005ea5" in start.content
+
+
+def test_a_failed_onboarding_leaves_nothing_behind(db, provider_admin, monkeypatch):
+    users_before = User.objects.count()
+
+    def broken_membership(*args, **kwargs):
+        raise RuntimeError("mail server exploded mid-onboarding")
+
+    monkeypatch.setattr(services.Membership.objects, "create", broken_membership)
+    with pytest.raises(RuntimeError):
+        onboard_client(norfolk(), acting_user=provider_admin)
+
+    connection.set_schema_to_public()
+    assert not schema_exists("client_norfolk")
+    assert not ClientOrganisation.objects.filter(slug="norfolk").exists()
+    assert not Domain.objects.filter(domain="norfolk.localhost").exists()
+    assert User.objects.count() == users_before
+    assert not AuditEntry.objects.filter(action="organisation.onboarded",
+                                         object_repr="Norfolk County Council").exists()
+
+
+@pytest.mark.parametrize(
+    "overrides, field",
+    [
+        ({"name": "  "}, "name"),
+        ({"slug": "essex"}, "slug"),
+        ({"slug": "Bad_Slug"}, "slug"),
+        ({"slug": "www"}, "slug"),
+        ({"domain": "bad_domain.example"}, "domain"),
+        ({"domain": "essex.localhost"}, "domain"),
+        ({"primary_colour": "blue"}, "primary_colour"),
+        ({"primary_colour": "#ffff00"}, "primary_colour"),
+        ({"admin_email": "not-an-email"}, "admin_email"),
+        ({"kind": "parish"}, "kind"),
+        ({"languages": "cy-en", "display_name_cy": ""}, "display_name_cy"),
+    ],
+)
+def test_bad_input_names_the_field_and_creates_nothing(essex, overrides, field):
+    with pytest.raises(ValidationError) as raised:
+        onboard_client(norfolk(**overrides), acting_user="tests")
+    assert field in raised.value.message_dict
+    assert not schema_exists("client_norfolk")
+    assert not ClientOrganisation.objects.filter(name="Norfolk County Council").exists()
+
+
+def test_an_existing_user_is_given_the_new_client_too(essex, essex_admin):
+    organisation = onboard_client(norfolk(admin_email=essex_admin.email), acting_user="tests")
+    assert set(essex_admin.memberships.values_list("organisation__slug", flat=True)) == {
+        "essex", "norfolk"}
+    assert organisation.memberships.get().user == essex_admin
+
+
+def test_the_command_uses_the_same_service(db):
+    call_command("onboard_client", "--name", "Kent Police", "--slug", "kent",
+                 "--kind", "police_force", "--admin-email", "chief@kent.test")
+    assert ClientOrganisation.objects.get(slug="kent").status == "live"
+    with pytest.raises(CommandError, match="slug"):
+        call_command("onboard_client", "--name", "Kent again", "--slug", "kent",
+                     "--kind", "police_force", "--admin-email", "chief@kent.test")
+
+
+def api_client_for(user):
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    return api
+
+
+def test_api_onboards_for_provider_admins_only(db, provider_admin, provider_support, essex_admin):
+    body = {"name": "Norfolk County Council", "slug": "norfolk", "kind": "county_council",
+            "admin_email": "lead@norfolk.test"}
+    url = "/api/platform/v1/organisations/"
+    assert api_client_for(provider_support).post(url, body, format="json",
+                                                 HTTP_HOST="localhost").status_code == 403
+    assert api_client_for(essex_admin).post(url, body, format="json",
+                                            HTTP_HOST="localhost").status_code == 403
+    from rest_framework.test import APIClient
+    assert APIClient().post(url, body, format="json", HTTP_HOST="localhost").status_code == 401
+    assert not ClientOrganisation.objects.filter(slug="norfolk").exists()
+
+    response = api_client_for(provider_admin).post(url, body, format="json", HTTP_HOST="localhost")
+    assert response.status_code == 201, response.content
+    assert response.json()["domain"] == "norfolk.localhost"
+    listing = api_client_for(provider_support).get(url, HTTP_HOST="localhost")
+    assert "norfolk" in {row["slug"] for row in listing.json()}
+
+
+def test_api_reports_bad_input_per_field(db, provider_admin):
+    response = api_client_for(provider_admin).post(
+        "/api/platform/v1/organisations/",
+        {"name": "", "slug": "x", "kind": "county_council", "admin_email": "nope",
+         "primary_colour": "#fff"},
+        format="json", HTTP_HOST="localhost",
+    )
+    assert response.status_code == 400
+    assert {"name", "slug", "admin_email", "primary_colour"} <= set(response.json()["errors"])
+
+
+def test_console_form_onboards_and_shows_errors(db, client, provider_admin):
+    sign_in_verified(client, provider_admin)
+    bad = client.post("/clients/new/", {"name": "", "slug": "essex"}, HTTP_HOST="localhost")
+    assert bad.status_code == 200
+    assert b"There is a problem" in bad.content and b"Enter the organisation" in bad.content
+    good = client.post("/clients/new/", {
+        "name": "Norfolk County Council", "slug": "norfolk", "kind": "county_council",
+        "languages": "en", "admin_email": "lead@norfolk.test", "primary_colour": "#005ea5",
+    }, HTTP_HOST="localhost")
+    assert good.status_code == 302 and good["Location"] == "/clients/norfolk/"
+    assert ClientOrganisation.objects.get(slug="norfolk").status == "live"
+
+
+def test_suspend_reactivate_and_offboard_are_audited(essex, essex_admin, provider_admin, client):
+    services.suspend_client(essex, reason="Unpaid invoice", acting_user=provider_admin)
+    assert client.get("/", HTTP_HOST="essex.localhost").status_code == 503
+    services.reactivate_client(essex, reason="Paid", acting_user=provider_admin)
+    assert client.get("/", HTTP_HOST="essex.localhost").status_code == 200
+    with pytest.raises(ValidationError):
+        services.reactivate_client(essex, reason="Already live", acting_user=provider_admin)
+    with pytest.raises(ValidationError):
+        services.suspend_client(essex, reason="", acting_user=provider_admin)
+    services.offboard_client(essex, reason="Contract ended", acting_user=provider_admin)
+    assert client.get("/", HTTP_HOST="essex.localhost").status_code == 404
+    assert not essex_admin.memberships.filter(is_active=True).exists()
+    actions = list(AuditEntry.objects.filter(object_id=str(essex.pk),
+                                             object_type="tenants.ClientOrganisation")
+                   .order_by("id").values_list("action", flat=True))
+    assert actions[-3:] == ["organisation.suspended", "organisation.reactivated",
+                            "organisation.offboarded"]

@@ -1,0 +1,118 @@
+"""One permission mechanism: memberships of the client whose domain answered, with a role."""
+
+import pytest
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from accounts.roles import Role
+
+from .conftest import PASSWORD, make_user, sign_in_verified
+
+
+def test_client_admin_reaches_own_client_only(essex, south_wales, essex_admin, client):
+    client.force_login(essex_admin)
+    assert client.get("/manage/", HTTP_HOST="essex.localhost").status_code == 200
+    assert client.get("/manage/", HTTP_HOST="south-wales.localhost").status_code == 403
+
+
+def test_client_api_refuses_other_clients(essex, south_wales, essex_admin):
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=essex_admin).key}")
+    own = api.get("/api/v1/organisation/", HTTP_HOST="essex.localhost")
+    assert own.status_code == 200 and own.json()["slug"] == "essex"
+    other = api.get("/api/v1/organisation/", HTTP_HOST="south-wales.localhost")
+    assert other.status_code == 403
+    assert "south-wales" not in other.content.decode()
+
+
+def test_client_roles_give_nothing_on_the_control_plane(essex, essex_admin, client):
+    client.force_login(essex_admin)
+    assert client.get("/", HTTP_HOST="localhost").status_code == 403
+    assert client.get("/audit/", HTTP_HOST="localhost").status_code == 403
+
+
+def test_anonymous_staff_pages_redirect_to_sign_in(essex, client):
+    response = client.get("/manage/", HTTP_HOST="essex.localhost")
+    assert response.status_code == 302 and "/accounts/sign-in/" in response["Location"]
+
+
+def test_deactivated_membership_gives_nothing(essex, essex_admin, client):
+    essex_admin.memberships.update(is_active=False)
+    client.force_login(essex_admin)
+    assert client.get("/manage/", HTTP_HOST="essex.localhost").status_code == 403
+
+
+def test_provider_support_reads_but_cannot_onboard(db, provider_support, client):
+    sign_in_verified(client, provider_support)
+    assert client.get("/", HTTP_HOST="localhost").status_code == 200
+    assert client.get("/audit/", HTTP_HOST="localhost").status_code == 200
+    assert client.get("/clients/new/", HTTP_HOST="localhost").status_code == 403
+
+
+def test_provider_staff_must_pass_the_second_factor(db, provider_admin, client):
+    client.force_login(provider_admin)
+    response = client.get("/", HTTP_HOST="localhost")
+    assert response.status_code == 302 and "/accounts/sign-in/two-factor/" in response["Location"]
+
+
+def test_sign_in_locks_after_five_failures(essex, essex_admin, client):
+    for _ in range(5):
+        response = client.post("/accounts/sign-in/", {"email": essex_admin.email,
+                                                      "password": "wrong"},
+                               HTTP_HOST="essex.localhost")
+        assert response.status_code == 200
+    essex_admin.refresh_from_db()
+    assert essex_admin.locked_until > timezone.now()
+    # Even the right password is refused while locked, with a message that says so.
+    response = client.post("/accounts/sign-in/", {"email": essex_admin.email, "password": PASSWORD},
+                           HTTP_HOST="essex.localhost")
+    assert b"locked" in response.content
+    assert "_auth_user_id" not in client.session
+
+
+def test_sign_in_works_and_resets_failures(essex, essex_admin, client):
+    client.post("/accounts/sign-in/", {"email": essex_admin.email, "password": "wrong"},
+                HTTP_HOST="essex.localhost")
+    response = client.post("/accounts/sign-in/", {"email": essex_admin.email.upper(),
+                                                  "password": PASSWORD, "next": "/manage/"},
+                           HTTP_HOST="essex.localhost")
+    assert response.status_code == 302 and response["Location"] == "/manage/"
+    essex_admin.refresh_from_db()
+    assert essex_admin.failed_login_count == 0
+
+
+def test_totp_set_up_and_sign_in(db, client):
+    from django_otp.oath import TOTP
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    staff = make_user("new-ops@waymark.test", role=Role.PROVIDER_ADMIN)
+    response = client.post("/accounts/sign-in/", {"email": staff.email, "password": PASSWORD},
+                           HTTP_HOST="localhost")
+    assert "/two-factor/" in response["Location"]
+    setup = client.get(response["Location"], HTTP_HOST="localhost")
+    assert b"Set up two-factor authentication" in setup.content and b"<svg" in setup.content
+    device = TOTPDevice.objects.get(user=staff, confirmed=False)
+    wrong = client.post("/accounts/sign-in/two-factor/", {"token": "000000"}, HTTP_HOST="localhost")
+    assert b"wrong or has expired" in wrong.content
+    # django-otp throttles after a wrong code; let the wait pass.
+    TOTPDevice.objects.filter(pk=device.pk).update(throttling_failure_timestamp=None)
+    code = TOTP(device.bin_key).token()
+    done = client.post("/accounts/sign-in/two-factor/", {"token": f"{code:06d}", "next": "/"},
+                       HTTP_HOST="localhost")
+    assert done.status_code == 302
+    assert client.get("/", HTTP_HOST="localhost").status_code == 200
+
+
+@pytest.mark.parametrize("role", [Role.BOOKING_OFFICER, Role.CONTACT_CENTRE_AGENT, Role.TRAINER,
+                                  Role.AUDITOR])
+def test_every_client_staff_role_reaches_the_staff_page(essex, client, role):
+    user = make_user(f"{role}@essex.test", organisation=essex, role=role)
+    client.force_login(user)
+    assert client.get("/manage/", HTTP_HOST="essex.localhost").status_code == 200
+
+
+def test_usergroup_member_alone_is_not_client_staff(essex, client):
+    user = make_user("member@essex.test", organisation=essex, role=Role.USERGROUP_MEMBER)
+    client.force_login(user)
+    assert client.get("/manage/", HTTP_HOST="essex.localhost").status_code == 403

@@ -1,0 +1,72 @@
+"""Settings from the environment: safe development defaults, strict production."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from config.environment import email_settings, env_bool
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_manage(*args, **env):
+    environment = {k: v for k, v in os.environ.items()
+                   if k not in ("SECRET_KEY", "DEBUG", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET",
+                                # set by the browser tests for Playwright's event loop
+                                "DJANGO_ALLOW_ASYNC_UNSAFE")}
+    environment.update(env)
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=environment,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_production_without_secret_key_is_a_clear_error():
+    result = run_manage("check", DEBUG="0")
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_production_without_stripe_keys_is_a_clear_error():
+    result = run_manage("check", DEBUG="0", SECRET_KEY="x" * 60)
+    assert result.returncode != 0
+    assert "STRIPE_SECRET_KEY is not set" in result.stderr
+
+
+def test_check_deploy_is_clean_in_production_mode():
+    result = run_manage(
+        "check", "--deploy", "--fail-level", "WARNING",
+        DEBUG="0", SECRET_KEY="prod-" + "k3y-0f-m4ny-d1ff3r3nt-ch4r4ct3rs-" * 2,
+        STRIPE_SECRET_KEY="sk_live_placeholder", STRIPE_WEBHOOK_SECRET="whsec_placeholder",
+        ALLOWED_HOSTS="bookings.example.org,.bookings.example.org",
+        PLATFORM_DOMAIN="bookings.example.org",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_email_url_forms():
+    assert email_settings(None, "/tmp/m")["EMAIL_BACKEND"] == "config.mail.ConsoleAndFileBackend"
+    smtp = email_settings("smtp://user%40x:p%40ss@mail.example.org:587?tls=1", "/tmp/m")
+    assert (smtp["EMAIL_HOST"], smtp["EMAIL_PORT"], smtp["EMAIL_HOST_USER"],
+            smtp["EMAIL_HOST_PASSWORD"], smtp["EMAIL_USE_TLS"]) == (
+        "mail.example.org", 587, "user@x", "p@ss", True)
+    with pytest.raises(ImproperlyConfigured, match="EMAIL_URL"):
+        email_settings("pigeon://coop", "/tmp/m")
+
+
+def test_booleans_are_strict(monkeypatch):
+    monkeypatch.setenv("DEBUG", "maybe")
+    with pytest.raises(ImproperlyConfigured, match="DEBUG"):
+        env_bool("DEBUG", default=True)
+
+
+def test_forwarded_addresses_are_believed_only_from_our_proxies(rf, settings):
+    from audit.services import client_ip
+
+    request = rf.get("/", HTTP_X_FORWARDED_FOR="6.6.6.6, 10.0.0.9", REMOTE_ADDR="10.0.0.1")
+    settings.TRUSTED_PROXY_HOPS = 0
+    assert client_ip(request) == "10.0.0.1"
+    settings.TRUSTED_PROXY_HOPS = 1  # the load balancer appended the real caller, 10.0.0.9
+    assert client_ip(request) == "10.0.0.9"
