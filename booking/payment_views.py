@@ -18,7 +18,9 @@ from accounts.permissions import requires_action
 from tenants import stripe_gateway as gateway
 
 from .models import Booking, Hold
+from .payment_forms import TextLinkForm
 from .services.payments import (
+    LinkBy,
     merchant_account,
     pay_with_card_token,
     send_pay_by_link,
@@ -26,6 +28,7 @@ from .services.payments import (
     start_card_payment,
 )
 from .services.rules import BookingRefused
+from .text_messages import TextMessageFailed, texts_available
 
 LINK_SALT = "waymark.pay-by-link"
 LINK_MAX_AGE = 48 * 3600
@@ -192,17 +195,10 @@ def agent_take_payment(request, reference):
     """MOTO card entry where the client allows it, and pay-by-link always."""
     booking = _agent_booking(reference)
     context = {"booking": booking, "offer": booking.offer, "urls": _agent_urls(reference),
-               "can_take_card": False, "error": None}
-    if request.method == "POST" and request.POST.get("action") == "send_link":
-        try:
-            send_pay_by_link(booking.pk, organisation=request.tenant, actor=request.user)
-        except BookingRefused as refused:
-            context["error"] = refused.messages[0]
-        except gateway.PaymentServiceUnavailable:
-            context["error"] = _("We could not reach the payment service. Try again.")
-        else:
-            messages.success(request, _("Payment link sent to %(email)s.")
-                             % {"email": booking.offer.email})
+               "can_take_card": False, "error": None, "can_text": texts_available(),
+               "text_form": TextLinkForm(initial={"mobile": booking.offer.phone})}
+    if request.method == "POST" and request.POST.get("action") in ("send_link", "text_link"):
+        if _send_payment_link(request, booking, context):
             return redirect(request.path)
     if booking.status == Booking.Status.PENDING_PAYMENT and request.tenant.allow_moto and (
             merchant_account(request.tenant)):
@@ -218,6 +214,37 @@ def agent_take_payment(request, reference):
                            publishable_key=settings.STRIPE_PUBLISHABLE_KEY,
                            stripe_account=request.tenant.stripe_account_id)
     return render(request, "payments/agent.html", context)
+
+
+def _send_payment_link(request, booking: Booking, context: dict) -> bool:
+    """One of the two pay-by-link buttons (e-mail, or text to the number typed in); True once
+    the link has gone, else the problem is put on the page."""
+    by, mobile = LinkBy.EMAIL, ""
+    if request.POST["action"] == "text_link":
+        by, form = LinkBy.TEXT, TextLinkForm(request.POST)
+        context["text_form"] = form
+        if not form.is_valid():
+            return False
+        mobile = form.cleaned_data["mobile"]
+    try:
+        send_pay_by_link(booking.pk, organisation=request.tenant, actor=request.user, by=by,
+                         mobile=mobile)
+    except (BookingRefused, TextMessageFailed, gateway.PaymentServiceUnavailable) as failed:
+        if isinstance(failed, BookingRefused):
+            problem = failed.messages[0]
+        elif isinstance(failed, TextMessageFailed):
+            problem = _("The text message could not be sent. Check the number, or send the "
+                        "link by email.")
+        else:
+            problem = _("We could not reach the payment service. Try again.")
+        if by == LinkBy.TEXT:
+            context["text_form"].add_error("mobile", problem)
+        else:
+            context["error"] = problem
+        return False
+    messages.success(request, _("Payment link sent to %(to)s.") % {
+        "to": mobile if by == LinkBy.TEXT else booking.offer.email})
+    return True
 
 
 @require_POST

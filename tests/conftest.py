@@ -60,6 +60,16 @@ def south_wales(db):
 
 
 @pytest.fixture(autouse=True)
+def text_outbox(settings):
+    """Text messages go to `booking.text_messages.outbox`, as e-mail goes to `mail.outbox`."""
+    from booking import text_messages
+
+    settings.SMS_BACKEND = "booking.text_messages.LocmemBackend"
+    text_messages.outbox.clear()
+    return text_messages.outbox
+
+
+@pytest.fixture(autouse=True)
 def back_to_public_schema():
     yield
     connection.set_schema_to_public()

@@ -46,6 +46,12 @@ def test_check_deploy_is_clean_in_production_mode():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_notify_key_without_its_text_template_is_a_clear_error():
+    result = run_manage("check", NOTIFY_API_KEY="waymark-" + "0" * 73)
+    assert result.returncode != 0
+    assert "NOTIFY_SMS_TEMPLATE_ID is not" in result.stderr
+
+
 def test_email_url_forms():
     assert email_settings(None, "/tmp/m")["EMAIL_BACKEND"] == "config.mail.ConsoleAndFileBackend"
     smtp = email_settings("smtp://user%40x:p%40ss@mail.example.org:587?tls=1", "/tmp/m")

@@ -14,7 +14,6 @@ urlpatterns = [
     path("offers/<str:reference>/special-circumstances/", views.special_circumstances,
          name="special_circumstances"),
     path("bookings/<str:reference>/", views.booking_detail, name="booking"),
-    path("bookings/<str:reference>/payment/", views.payment, name="payment"),
     path("bookings/<str:reference>/transfer/", views.transfer, name="transfer"),
     path("bookings/<str:reference>/cancel/", views.cancel, name="cancel"),
 ]

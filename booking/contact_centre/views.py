@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -399,21 +399,6 @@ def _log_query(booking: Booking) -> str:
         made = "transferred"
     call_type, outcome = CALL_DEFAULTS.get(made, ("", ""))
     return urlencode({"type": call_type, "outcome": outcome, "booking": booking.reference})
-
-
-@requires_action(CONSOLE)
-@requires_action(BOOK)
-def payment(request, reference):
-    """PAYMENTS: where the agent takes the fee. The payments module's agent page (card over the
-    phone where the client allows it, or a pay-by-link) does the work; without it this page
-    only says that payment is the next step."""
-    booking = _booking(reference)
-    try:
-        take_payment = reverse("agent_payments:take", args=[booking.reference])
-    except NoReverseMatch:
-        return render(request, "contact_centre/payment.html", {
-            "booking": booking, "offer": booking.offer})
-    return redirect(take_payment)
 
 
 @requires_action(CONSOLE)

@@ -4,11 +4,14 @@ one durable transaction, so a crash in between is mended by the next webhook or 
 
 import logging
 
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from booking.models import Booking, Channel, Payment, Refund
+from booking import text_messages
+from booking.models import Booking, Channel, Hold, Payment, Refund
 from tenants import stripe_gateway as gateway
 
 from .bookings import confirm_booking
@@ -217,24 +220,61 @@ def refund_cancelled_booking(booking_id, refund_due_pence: int, *, organisation,
     return refund_due_pence - remaining
 
 
-def send_pay_by_link(booking_id, *, organisation, actor, channel=Channel.TELEPHONE) -> str:
-    """E-mail the caller a link to a page that completes this booking's PaymentIntent. Returns
-    the link. (SMS needs a provider the platform does not have yet; e-mail only.)"""
+class LinkBy:
+    EMAIL = "email"
+    TEXT = "text"
+
+
+def send_pay_by_link(booking_id, *, organisation, actor, channel=Channel.TELEPHONE,
+                     by: str = LinkBy.EMAIL, mobile: str = "") -> str:
+    """Send the caller a link to a page that completes this booking's PaymentIntent, by e-mail
+    or by text to `mobile` (default: the offer's phone). Returns the link. The event is written
+    only once the message has gone, so a failed send leaves nothing behind."""
     from booking.payment_views import pay_link_url
 
     booking = _payable(booking_id)
-    if not booking.offer.email:
-        raise BookingRefused(_("Add the caller's email address first: the payment link is sent "
-                               "by email."), "no_email")
     if merchant_account(organisation) is None:
         raise BookingRefused(_("Card payments are not available for this service yet."),
                              "no_merchant_account")
+    if by == LinkBy.TEXT:
+        if not text_messages.texts_available():
+            raise BookingRefused(_("Payment links cannot be sent by text message here: send it "
+                                   "by email."), "no_text_service")
+        try:
+            to = text_messages.uk_mobile(mobile or booking.offer.phone)
+        except ValidationError as invalid:
+            raise BookingRefused(invalid.messages[0], "bad_mobile") from None
+    elif booking.offer.email:
+        to = booking.offer.email
+    else:
+        raise BookingRefused(_("Add the caller's email address first: the payment link is sent "
+                               "by email."), "no_email")
     link = pay_link_url(booking, organisation)
+    if by == LinkBy.TEXT:
+        text_messages.send_text(to, _payment_link_text(booking, organisation, link))
+    else:
+        _send_link(booking.pk, link)
     with transaction.atomic(durable=True):
         log_event(booking.offer, "payment.link_sent", channel=channel, actor=actor,
-                  booking=booking, after={"to": booking.offer.email})
-    _send_link(booking.pk, link)
+                  booking=booking, after={"to": to, "by": by})
     return link
+
+
+def _payment_link_text(booking, organisation, link) -> str:
+    from booking.notifications import language_of, pounds
+
+    language = language_of(booking.offer)
+    hold = Hold.objects.filter(offer_id=booking.offer_id, session_id=booking.session_id,
+                               expires_at__gt=timezone.now()).order_by("-expires_at").first()
+    values = {"client": organisation.display_name(language), "amount": pounds(booking.fee_pence),
+              "reference": booking.reference, "link": link}
+    with translation.override(language):
+        text = gettext("%(client)s: pay %(amount)s for course booking %(reference)s at %(link)s"
+                       ) % values
+        if hold is not None:
+            text += " " + gettext("Pay by %(time)s to keep your place.") % {
+                "time": timezone.localtime(hold.expires_at).strftime("%H:%M")}
+    return text
 
 
 def _send_link(booking_id, link) -> None:

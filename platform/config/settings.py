@@ -7,6 +7,7 @@ eager Celery and the database cache for Redis, localstripe for Stripe, files for
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from . import embedded
@@ -213,6 +214,22 @@ MEDIA_URL = "/media/"
 # --- E-mail ------------------------------------------------------------------------------
 globals().update(email_settings(env_str("EMAIL_URL"), str(DATA_DIR / "mail")))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Waymark <no-reply@waymark.localhost>")
+
+# --- Text messages -------------------------------------------------------------------------
+# GOV.UK Notify when NOTIFY_API_KEY is set (with a text template whose content is `((body))`);
+# files under .data/sms/ in development; none in production without Notify, so the contact
+# centre offers the payment link by e-mail only instead of texts that go nowhere.
+NOTIFY_API_KEY = env_str("NOTIFY_API_KEY")
+NOTIFY_BASE_URL = env_str("NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk")
+SMS_FILE_PATH = str(DATA_DIR / "sms")
+if NOTIFY_API_KEY:
+    NOTIFY_SMS_TEMPLATE_ID = env_str("NOTIFY_SMS_TEMPLATE_ID")
+    if not NOTIFY_SMS_TEMPLATE_ID:
+        raise ImproperlyConfigured("NOTIFY_API_KEY is set but NOTIFY_SMS_TEMPLATE_ID is not: give the "
+                                   "id of a Notify text template whose content is ((body)).")
+    SMS_BACKEND = "booking.text_messages.NotifyBackend"
+else:
+    SMS_BACKEND = "booking.text_messages.FileBackend" if DEBUG else None
 
 # --- Stripe ------------------------------------------------------------------------------
 # Unset STRIPE_SECRET_KEY means development: `make run` starts localstripe on STRIPE_API_BASE.

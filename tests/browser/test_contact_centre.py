@@ -1,7 +1,8 @@
 """The contact-centre console in a real browser, checked with axe-core on every page: an agent
-signs in, finds a caller by name and date of birth, books them on a date by phone and logs the
-call. Also the public site's banner while the phone lines are closed."""
+signs in, finds a caller by name and date of birth, books them on a date by phone, texts them a
+payment link that they pay with, and logs the call. Also the public site's banner while the phone lines are closed."""
 
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -12,14 +13,17 @@ from accounts.roles import Role
 from booking import opening_hours
 from booking.models import Booking, CallLog, Hold, Offer, OfferEvent
 
-from ..conftest import PASSWORD, make_user
+from ..conftest import PASSWORD, enable_card_payments, make_user
 from ..journey_data import make_journey_data
 from .conftest import assert_accessible, site
+from .test_payment import fill_card
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_agent_books_a_caller_by_phone_and_logs_the_call(essex, live_server, page):
+def test_agent_books_a_caller_by_phone_and_logs_the_call(essex, live_server, page, stripe_api,
+                                                         text_outbox):
+    enable_card_payments(essex)
     offer, sessions = make_journey_data(essex, reference="ESX-400004", fee_pence=9500)
     with schema_context(essex.schema_name):
         # A name of its own: transactional tests leave other tests' offers in the schema.
@@ -74,11 +78,37 @@ def test_agent_books_a_caller_by_phone_and_logs_the_call(essex, live_server, pag
     assert "Take payment" in page.locator("main").inner_text()
     assert_accessible(page)
     page.get_by_role("button", name="Take payment").click()
-    page.get_by_role("heading", name="Take payment").wait_for()  # the payments module's page
+    page.get_by_role("heading", name="Take payment").wait_for()
     assert booking.reference in page.locator("main").inner_text()
     assert_accessible(page)
-    page.go_back()
+    # Pay-by-link by text: a wrong number first, then the caller's mobile read back.
+    page.get_by_label("Mobile number").fill("01245 430000")
+    page.get_by_role("button", name="Send payment link by text").click()
+    page.locator(".govuk-error-summary:not([hidden])").wait_for()
+    assert "not a mobile number" in page.locator(".govuk-error-summary:not([hidden])").inner_text()
+    assert_accessible(page)
+    page.get_by_label("Mobile number").fill("07700 900982")
+    page.get_by_role("button", name="Send payment link by text").click()
+    page.get_by_text("Payment link sent to +447700900982.").wait_for()
+    assert_accessible(page)
+    [text] = text_outbox
+    link = re.search(r"https?://essex\.localhost(?::\d+)?(/pay/\S+/)", text.body).group(1)
+
+    caller = page.context.browser.new_page()  # the caller, on their own phone
+    caller.goto(base + link)
+    caller.get_by_role("heading", name="Pay for your course").wait_for()
+    assert_accessible(caller)
+    fill_card(caller, "4242424242424242")
+    caller.get_by_role("button", name="Pay £95.00").click()
+    caller.locator(".govuk-panel--confirmation").wait_for()
+    assert_accessible(caller)
+    caller.close()
+    with schema_context(essex.schema_name):
+        assert Booking.objects.get(pk=booking.pk).status == "confirmed"
+
+    page.get_by_role("link", name="Back to the booking").click()
     page.get_by_role("heading", name=f"Booking {booking.reference}").wait_for()
+    assert "Confirmed" in page.locator("main").inner_text()
 
     page.get_by_role("link", name="Log this call").click()
     page.get_by_role("heading", name="Log a call").wait_for()

@@ -203,13 +203,8 @@ def test_agent_finds_the_caller_books_by_phone_and_logs_the_call(essex, caller, 
     assert booked["Location"] == f"{CC}bookings/{booking.reference}/"
 
     booking_page = client.get(booked["Location"], **ESSEX).content.decode()
-    assert f'href="{CC}bookings/{booking.reference}/payment/"' in booking_page
-    assert "Take payment" in booking_page
-    payment = client.get(f"{CC}bookings/{booking.reference}/payment/", **ESSEX)
-    # The payments module's agent page takes it from here (card by phone, or a payment link).
-    assert payment.status_code == 302
-    assert payment["Location"] == f"{CC}payments/{booking.reference}/"
-    assert "Take payment" in client.get(payment["Location"], **ESSEX).content.decode()
+    assert f'href="{CC}payments/{booking.reference}/"' in booking_page
+    assert "Take payment" in client.get(f"{CC}payments/{booking.reference}/", **ESSEX).content.decode()
 
     log_url = f"{CC}offers/{offer.reference}/log-call/?type=new_booking&outcome=booked" \
               f"&booking={booking.reference}"
@@ -426,24 +421,3 @@ def test_an_agent_switches_between_their_clients(essex, south_wales, agent, clie
     page = client.get(f"{CC}clients/", **ESSEX).content.decode()
     assert "south-wales.localhost" not in page
     connection.set_schema_to_public()
-
-
-def test_without_the_payments_module_the_payment_page_says_it_comes_next(
-        essex, caller, agent, client, monkeypatch):
-    from django.urls import NoReverseMatch, reverse
-
-    from booking.contact_centre import views
-
-    def no_payments(name, *args, **kwargs):
-        if name.startswith("agent_payments:"):
-            raise NoReverseMatch(name)
-        return reverse(name, *args, **kwargs)
-
-    monkeypatch.setattr(views, "reverse", no_payments)
-    offer, sessions = caller
-    with in_essex(essex):
-        booking = book(offer.pk, session_id=sessions[0].pk, channel="telephone", actor=agent)
-    client.force_login(agent)
-    page = client.get(f"{CC}bookings/{booking.reference}/payment/", **ESSEX)
-    assert page.status_code == 200
-    assert "Payment is taken in the next step." in page.content.decode()
