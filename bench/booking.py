@@ -68,28 +68,18 @@ import os
 import random
 import secrets
 import statistics
-import sys
 import threading
 import time
 from datetime import datetime, timedelta
-from pathlib import Path
-from urllib.parse import urlparse, urlunparse
+from urllib.parse import urlparse
 
-ROOT = Path(__file__).resolve().parents[1]
-for path in (ROOT, ROOT / "platform"):
-    if str(path) not in sys.path:
-        sys.path.insert(0, str(path))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+from harness import admin_connection, bench_database, database_name, log, migrate
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/waymark_bench_booking"
 CAPACITY = 24
 GOAL_RATIO = 0.25
 GOAL_SEARCH_P95_MS = 50.0
 REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 def parse_args():
@@ -111,49 +101,7 @@ def parse_args():
     return args
 
 
-# --- The bench database (as bench/onboarding.py) -------------------------------------------
-
-def admin_connection(url: str):
-    import psycopg2
-
-    connection = psycopg2.connect(urlunparse(urlparse(url)._replace(path="/postgres")))
-    connection.autocommit = True
-    return connection
-
-
-def database_name(url: str) -> str:
-    name = urlparse(url).path.lstrip("/")
-    if "bench" not in name:
-        sys.exit(f"Refusing to use database {name!r}: the bench drops its database, so the name "
-                 "must contain 'bench'.")
-    return name
-
-
-def recreate_database(url: str) -> None:
-    name = database_name(url)
-    connection = admin_connection(url)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            cursor.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        connection.close()
-    log(f"created database {name}")
-
-
-def drop_database(url: str) -> None:
-    from django.db import connections
-
-    connections.close_all()
-    name = database_name(url)
-    connection = admin_connection(url)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        connection.close()
-    log(f"dropped database {name}")
-
+# --- The bench database -------------------------------------------------------------------
 
 def free_connections(url: str) -> tuple[int, int]:
     """(max_connections less superuser reserve, connections in use) on the server."""
@@ -341,6 +289,20 @@ class RawBooking:
     def reference() -> str:
         return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
 
+    def _take_seat(self, offer_id: int, session_id: int, hold_id: int, now) -> int:
+        """The confirmed booking replaces the hold, and the seat is counted once."""
+        self.cursor.execute(
+            "INSERT INTO booking_booking (reference, offer_id, session_id, channel, status, "
+            "fee_pence, fee_snapshot, policy_snapshot, transfer_count, made_by, created_at, "
+            "confirmed_at) VALUES (%s, %s, %s, 'online', 'confirmed', 0, %s, %s, 0, 'bench', "
+            "%s, %s) RETURNING id",
+            [self.reference(), offer_id, session_id, self.FEES, self.POLICY, now, now])
+        booking_id = self.cursor.fetchone()[0]
+        self.cursor.execute("DELETE FROM booking_hold WHERE id = %s", [hold_id])
+        self.cursor.execute("UPDATE booking_coursesession SET seats_booked = seats_booked + 1 "
+                            "WHERE id = %s", [session_id])
+        return booking_id
+
     def minimal(self, offer_id: int, session_id: int, now) -> None:
         """The minimal transaction: one round trip per statement, one commit."""
         cursor = self.cursor
@@ -356,16 +318,7 @@ class RawBooking:
                        "VALUES (%s, %s, %s, %s) RETURNING id",
                        [offer_id, session_id, now + timedelta(minutes=15), now])
         hold_id = cursor.fetchone()[0]
-        cursor.execute(
-            "INSERT INTO booking_booking (reference, offer_id, session_id, channel, status, "
-            "fee_pence, fee_snapshot, policy_snapshot, transfer_count, made_by, created_at, "
-            "confirmed_at) VALUES (%s, %s, %s, 'online', 'confirmed', 0, %s, %s, 0, 'bench', "
-            "%s, %s) RETURNING id",
-            [self.reference(), offer_id, session_id, self.FEES, self.POLICY, now, now])
-        booking_id = cursor.fetchone()[0]
-        cursor.execute("DELETE FROM booking_hold WHERE id = %s", [hold_id])
-        cursor.execute("UPDATE booking_coursesession SET seats_booked = seats_booked + 1 "
-                       "WHERE id = %s", [session_id])
+        booking_id = self._take_seat(offer_id, session_id, hold_id, now)
         cursor.execute(
             "INSERT INTO booking_offerevent (offer_id, booking_id, kind, channel, actor, after, "
             "occurred_at) VALUES (%s, %s, 'booking.confirmed', 'online', 'bench', %s, %s)",
@@ -425,16 +378,7 @@ class RawBooking:
                        "ORDER BY id LIMIT 1", [offer_id])
         hold_id, _session, _expires = cursor.fetchone()
         session = self._lock_session(session_id, offer, now)
-        cursor.execute(
-            "INSERT INTO booking_booking (reference, offer_id, session_id, channel, status, "
-            "fee_pence, fee_snapshot, policy_snapshot, transfer_count, made_by, created_at, "
-            "confirmed_at) VALUES (%s, %s, %s, 'online', 'confirmed', 0, %s, %s, 0, 'bench', "
-            "%s, %s) RETURNING id",
-            [self.reference(), offer_id, session_id, self.FEES, self.POLICY, now, now])
-        booking_id = cursor.fetchone()[0]
-        cursor.execute("DELETE FROM booking_hold WHERE id = %s", [hold_id])
-        cursor.execute("UPDATE booking_coursesession SET seats_booked = seats_booked + 1 "
-                       "WHERE id = %s", [session_id])
+        booking_id = self._take_seat(offer_id, session_id, hold_id, now)
         cursor.execute("UPDATE booking_offer SET status = 'booked', updated_at = %s "
                        "WHERE id = %s", [now, offer_id])
         cursor.execute(
@@ -816,26 +760,14 @@ def main():
     args = parse_args()
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
     timings = {"began": time.perf_counter(), "load": os.getloadavg()}
-    recreate_database(url)
-    os.environ["DATABASE_URL"] = url
-    os.environ["EMAIL_URL"] = "locmem://"
+    with bench_database(url, keep=args.keep):
+        from django.conf import settings
+        from django.db import connection
 
-    import django
+        from booking.models import CourseType, Venue
 
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
-    from django.db import connection
-
-    from booking.models import CourseType, Venue
-
-    try:
         start = time.perf_counter()
-        log("set-up: migrate_schemas --shared, createcachetable, ensure_client_template")
-        call_command("migrate_schemas", shared=True, verbosity=0, interactive=False,
-                     stdout=sys.stderr)
-        call_command("createcachetable", stdout=sys.stderr)
-        call_command("ensure_client_template", stdout=sys.stderr)
+        migrate()
         booking_client = onboard("bench-booking", "Bench Booking")
         search_client = onboard("bench-search", "Bench Search")
         settings.DEBUG = False  # no query log, as in production
@@ -870,11 +802,6 @@ def main():
         if args.explain or percentile(every, 0.95) * 1000 >= GOAL_SEARCH_P95_MS:
             explained = explain(search_results)
         report(args, url, race_results, runs, search_data, search_results, explained, timings)
-    finally:
-        if args.keep:
-            log(f"kept database {database_name(url)} (--keep)")
-        else:
-            drop_database(url)
 
 
 if __name__ == "__main__":

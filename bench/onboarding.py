@@ -4,8 +4,8 @@ Run it:
 
     make bench                                  # sets up the venv, then runs this file
     .venv/bin/python bench/onboarding.py        # the Makefile exports PYTHONPATH and
-                                                # DJANGO_SETTINGS_MODULE; this file also sets
-                                                # them itself if they are missing
+                                                # DJANGO_SETTINGS_MODULE; bench/harness.py also
+                                                # sets them if they are missing
     .venv/bin/python bench/onboarding.py --sizes 1,100 --repeat 3 --keep
 
 It never touches development or test data. It creates its OWN database, by default
@@ -62,22 +62,13 @@ import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
-from urllib.parse import urlparse, urlunparse
+from urllib.parse import urlparse
 
-ROOT = Path(__file__).resolve().parents[1]
-for path in (ROOT, ROOT / "platform"):
-    if str(path) not in sys.path:
-        sys.path.insert(0, str(path))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+from harness import bench_database, log, migrate
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/waymark_bench"
 GOAL_SECONDS = 1.0
 GOAL_PRESENT = 1000
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 def parse_args():
@@ -95,52 +86,6 @@ def parse_args():
     if not args.sizes or args.sizes[0] < 0 or args.repeat < 1:
         parser.error("--sizes needs non-negative integers and --repeat at least 1")
     return args
-
-
-# --- The bench database -------------------------------------------------------------------
-
-def admin_connection(url: str):
-    """A connection to the server's maintenance database, for CREATE/DROP DATABASE."""
-    import psycopg2
-
-    parsed = urlparse(url)
-    connection = psycopg2.connect(urlunparse(parsed._replace(path="/postgres")))
-    connection.autocommit = True
-    return connection
-
-
-def database_name(url: str) -> str:
-    name = urlparse(url).path.lstrip("/")
-    if "bench" not in name:
-        sys.exit(f"Refusing to use database {name!r}: the bench drops its database, so the name "
-                 "must contain 'bench'.")
-    return name
-
-
-def recreate_database(url: str) -> None:
-    name = database_name(url)
-    connection = admin_connection(url)  # not `with connection`: that opens a transaction
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            cursor.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        connection.close()
-    log(f"created database {name}")
-
-
-def drop_database(url: str) -> None:
-    from django.db import connections
-
-    connections.close_all()
-    name = database_name(url)
-    connection = admin_connection(url)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        connection.close()
-    log(f"dropped database {name}")
 
 
 # --- Timers -------------------------------------------------------------------------------
@@ -559,23 +504,11 @@ def main():
     args = parse_args()
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
     began = time.perf_counter()
-    recreate_database(url)
-    os.environ["DATABASE_URL"] = url
-    os.environ["EMAIL_URL"] = "locmem://"
+    with bench_database(url, keep=args.keep):
+        from django.conf import settings
 
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
-
-    try:
         start = time.perf_counter()
-        log("set-up: migrate_schemas --shared, createcachetable, ensure_client_template")
-        call_command("migrate_schemas", shared=True, verbosity=0, interactive=False,
-                     stdout=sys.stderr)
-        call_command("createcachetable", stdout=sys.stderr)
-        call_command("ensure_client_template", stdout=sys.stderr)
+        migrate()
         setup_seconds = time.perf_counter() - start
         settings.DEBUG = False  # no query log, as in production
         install_timers()
@@ -593,11 +526,6 @@ def main():
         schema_check = check_schemas()
         report(results, args, population, setup_seconds, time.perf_counter() - began,
                schema_check)
-    finally:
-        if args.keep:
-            log(f"kept database {database_name(url)} (--keep)")
-        else:
-            drop_database(url)
 
 
 if __name__ == "__main__":

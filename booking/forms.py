@@ -97,9 +97,14 @@ class WhereForm(forms.Form):
         return cleaned
 
 
+class ChooseSessionField(forms.IntegerField):
+    def __init__(self, **kwargs):
+        super().__init__(error_messages={"required": _("Select a course date"),
+                                         "invalid": _("Select a course date")}, **kwargs)
+
+
 class ChooseSessionForm(forms.Form):
-    session = forms.IntegerField(error_messages={"required": _("Select a course date"),
-                                                 "invalid": _("Select a course date")})
+    session = ChooseSessionField()
 
 
 ACCESS_CHOICES = [
@@ -110,7 +115,37 @@ ACCESS_CHOICES = [
 ]
 
 
-class DetailsForm(forms.Form):
+class PhoneNumberField(forms.CharField):
+    """A UK number as people type it: 10 to 13 digits, with spaces, brackets, + or - between."""
+
+    def clean(self, value):
+        phone = super().clean(value)
+        if not phone:
+            return phone
+        digits = [c for c in phone if c.isdigit()]
+        if not 10 <= len(digits) <= 13 or any(c not in "0123456789 +()-" for c in phone):
+            raise ValidationError(_("Enter a phone number, like 01632 960 001 or 07700 900 982"))
+        return phone
+
+
+class AccessNeedsMixin:
+    """For a form with `access` and `access_notes`: an interpreter or "something else" cannot be
+    arranged without knowing what is needed. Each form words `notes_needed` for its reader."""
+
+    notes_needed = None
+
+    def clean(self):
+        cleaned = super().clean()
+        needs_notes = {"interpreter", "other"} & set(cleaned.get("access") or [])
+        if needs_notes and not (cleaned.get("access_notes") or "").strip():
+            self.add_error("access_notes", self.notes_needed)
+        return cleaned
+
+
+class DetailsForm(AccessNeedsMixin, forms.Form):
+    notes_needed = _("Tell us what support you need, for example the language for an "
+                     "interpreter")
+
     email = forms.EmailField(
         label=_("Email address"),
         help_text=_("We will send your booking confirmation here"),
@@ -119,7 +154,7 @@ class DetailsForm(forms.Form):
                         "invalid": _("Enter an email address in the correct format, like "
                                      "name@example.com")},
     )
-    phone = forms.CharField(
+    phone = PhoneNumberField(
         label=_("Phone number"), max_length=32,
         help_text=_("In case we need to contact you about your course"),
         widget=forms.TextInput(attrs={"autocomplete": "tel", "width": "20", "inputmode": "tel"}),
@@ -140,18 +175,3 @@ class DetailsForm(forms.Form):
         label=_("Tell us what support you need"), required=False, max_length=500,
         widget=forms.Textarea,
     )
-
-    def clean_phone(self):
-        phone = self.cleaned_data["phone"].strip()
-        digits = [c for c in phone if c.isdigit()]
-        if not 10 <= len(digits) <= 13 or any(c not in "0123456789 +()-" for c in phone):
-            raise ValidationError(_("Enter a phone number, like 01632 960 001 or 07700 900 982"))
-        return phone
-
-    def clean(self):
-        cleaned = super().clean()
-        needs_notes = {"interpreter", "other"} & set(cleaned.get("access") or [])
-        if needs_notes and not (cleaned.get("access_notes") or "").strip():
-            self.add_error("access_notes", _("Tell us what support you need, for example the "
-                                             "language for an interpreter"))
-        return cleaned

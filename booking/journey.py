@@ -173,13 +173,17 @@ def _live_hold(offer):
             .filter(offer=offer, expires_at__gt=timezone.now()).first())
 
 
+def _hold_ran_out(request):
+    messages.info(request, _("Your seat was held for 15 minutes and the time ran out. "
+                             "Choose a date again."))
+    return redirect("journey:dates")
+
+
 @needs_offer
 def details(request, state, offer):
     hold = _live_hold(offer)
     if hold is None:
-        messages.info(request, _("Your seat was held for 15 minutes and the time ran out. "
-                                 "Choose a date again."))
-        return redirect("journey:dates")
+        return _hold_ran_out(request)
     saved = state.get("details") or {
         "email": offer.email, "phone": offer.phone, "language": offer.language,
         "access": offer.access_requirements, "access_notes": offer.access_notes}
@@ -197,9 +201,7 @@ def details(request, state, offer):
 def check(request, state, offer):
     hold = _live_hold(offer)
     if hold is None:
-        messages.info(request, _("Your seat was held for 15 minutes and the time ran out. "
-                                 "Choose a date again."))
-        return redirect("journey:dates")
+        return _hold_ran_out(request)
     if "details" not in state:
         return redirect("journey:details")
     fees = fee_breakdown(hold.session.course_type)

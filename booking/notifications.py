@@ -312,6 +312,13 @@ def _compose(client: Client, offer: Offer, *, template_file: str, subject: str,
     context = dict(context, subject=subject)
     text = _render_text(f"email/{template_file}.txt", context)
     html = render_to_string(f"email/{template_file}.html", context)
+    return _message(client, offer, context, subject=subject, text=text, html=html,
+                     attachments=attachments)
+
+
+def _message(client: Client, offer: Offer, context: dict, *, subject: str, text: str,
+             html: str, attachments) -> EmailMultiAlternatives:
+    """From the client's name, replies to the client: the same whoever wrote the wording."""
     organisation = client.organisation
     sender = formataddr((context["client_name"], parseaddr(settings.DEFAULT_FROM_EMAIL)[1]))
     message = EmailMultiAlternatives(
@@ -389,17 +396,8 @@ def _compose_custom(client: Client, offer: Offer, custom: tuple[str, str], conte
     if not offer.email:
         return None
     subject, body = custom
-    organisation = client.organisation
-    sender = formataddr((context["client_name"], parseaddr(settings.DEFAULT_FROM_EMAIL)[1]))
-    message = EmailMultiAlternatives(
-        subject=subject, body=body, from_email=sender, to=[offer.email],
-        reply_to=[organisation.contact_email] if organisation.contact_email else None,
-        headers={"Content-Language": context["lang_code"], "Auto-Submitted": "auto-generated"},
-    )
-    message.attach_alternative(str(linebreaks(body, autoescape=True)), "text/html")
-    for attachment in attachments:
-        message.attach(*attachment)
-    return message
+    return _message(client, offer, context, subject=subject, text=body,
+                    html=str(linebreaks(body, autoescape=True)), attachments=attachments)
 
 
 # --- The messages -----------------------------------------------------------------------------

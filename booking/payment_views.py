@@ -196,7 +196,9 @@ def agent_take_payment(request, reference):
     booking = _agent_booking(reference)
     context = {"booking": booking, "offer": booking.offer, "urls": _agent_urls(reference),
                "can_take_card": False, "error": None, "can_text": texts_available(),
-               "text_form": TextLinkForm(initial={"mobile": booking.offer.phone})}
+               "text_form": TextLinkForm(initial={"mobile": booking.offer.phone}),
+               "hold": Hold.objects.filter(offer_id=booking.offer_id, session_id=booking.session_id,
+                                           expires_at__gt=timezone.now()).first()}
     if request.method == "POST" and request.POST.get("action") in ("send_link", "text_link"):
         if _send_payment_link(request, booking, context):
             return redirect(request.path)

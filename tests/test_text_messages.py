@@ -116,6 +116,7 @@ def test_agent_sends_the_link_by_text_and_the_caller_pays(essex, stripe_api, cli
     page = client.get(url, **HOST).content.decode()
     assert "There is no email address on this offer." in page
     assert 'value="07700 900982"' in page  # the number on the offer, to read back
+    assert "The place is held until" in page
     refused = client.post(url, {"action": "text_link", "mobile": "01245 430000"}, **HOST)
     assert refused.status_code == 200
     assert "That is not a mobile number" in refused.content.decode()

@@ -5,7 +5,13 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from booking import postcodes
-from booking.forms import ACCESS_CHOICES, DateOfBirthField
+from booking.forms import (
+    ACCESS_CHOICES,
+    AccessNeedsMixin,
+    ChooseSessionField,
+    DateOfBirthField,
+    PhoneNumberField,
+)
 from booking.models import CallLog, Language, SpecialCircumstancesCase
 from booking.services.calls import MAX_NOTES
 
@@ -52,20 +58,13 @@ class NameSearchForm(forms.Form):
 
 
 class PhoneSearchForm(forms.Form):
-    phone = forms.CharField(
+    phone = PhoneNumberField(
         label=_("Phone number"), max_length=32,
         help_text=_("The number the caller gave when they booked, or the one they are calling "
                     "from"),
         widget=forms.TextInput(attrs={"width": "20", "inputmode": "tel", "autocomplete": "off"}),
         error_messages={"required": _("Enter the caller's phone number")},
     )
-
-    def clean_phone(self):
-        phone = self.cleaned_data["phone"].strip()
-        digits = [c for c in phone if c.isdigit()]
-        if not 10 <= len(digits) <= 13 or any(c not in "0123456789 +()-" for c in phone):
-            raise ValidationError(_("Enter a phone number, like 01632 960 001 or 07700 900 982"))
-        return phone
 
 
 class SessionFilterForm(forms.Form):
@@ -94,13 +93,10 @@ class SessionFilterForm(forms.Form):
         return cleaned
 
 
-class ChooseSessionField(forms.IntegerField):
-    def __init__(self, **kwargs):
-        super().__init__(error_messages={"required": _("Select a course date"),
-                                         "invalid": _("Select a course date")}, **kwargs)
+class PhoneBookingForm(AccessNeedsMixin, forms.Form):
+    notes_needed = _("Say what support the caller needs, for example the language for an "
+                     "interpreter")
 
-
-class PhoneBookingForm(forms.Form):
     session = ChooseSessionField()
     email = forms.EmailField(
         label=_("Email address (optional)"), required=False,
@@ -109,7 +105,7 @@ class PhoneBookingForm(forms.Form):
         error_messages={"invalid": _("Enter an email address in the correct format, like "
                                      "name@example.com")},
     )
-    phone = forms.CharField(
+    phone = PhoneNumberField(
         label=_("Phone number"), max_length=32,
         widget=forms.TextInput(attrs={"width": "20", "inputmode": "tel", "autocomplete": "off"}),
         error_messages={"required": _("Enter the caller's phone number")},
@@ -124,16 +120,6 @@ class PhoneBookingForm(forms.Form):
     )
     access_notes = forms.CharField(label=_("Details of the support needed (optional)"),
                                    required=False, max_length=500, widget=forms.Textarea)
-
-    clean_phone = PhoneSearchForm.clean_phone
-
-    def clean(self):
-        cleaned = super().clean()
-        needs_notes = {"interpreter", "other"} & set(cleaned.get("access") or [])
-        if needs_notes and not (cleaned.get("access_notes") or "").strip():
-            self.add_error("access_notes", _("Say what support the caller needs, for example "
-                                             "the language for an interpreter"))
-        return cleaned
 
 
 class TransferForm(forms.Form):

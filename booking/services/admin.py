@@ -59,6 +59,20 @@ def _full_clean(obj, exclude=None) -> None:
     obj.full_clean(exclude=exclude)
 
 
+def _open_for_change(model, pk, data: dict, snapshot):
+    """(object, before): a new `model` when `pk` is None, else the row, locked so that `before`
+    (its snapshot for the audit entry) is what this change replaces; `data` set and validated."""
+    if pk is None:
+        obj, before = model(), None
+    else:
+        obj = model.objects.select_for_update().get(pk=pk)
+        before = snapshot(obj)
+    for name, value in data.items():
+        setattr(obj, name, value)
+    _full_clean(obj)
+    return obj, before
+
+
 def _when(session: CourseSession) -> str:
     start = timezone.localtime(session.starts_at)
     end = timezone.localtime(session.ends_at)
@@ -94,14 +108,8 @@ def save_course_type(course_type_id, data: dict, *, actor, organisation=None,
         raise _errors(delivery_modes=_("Select delivery modes from the list."))
     data = dict(data, delivery_modes=modes)
     with transaction.atomic(durable=True):
-        if course_type_id is None:
-            course_type, before = CourseType(), None
-        else:
-            course_type = CourseType.objects.select_for_update().get(pk=course_type_id)
-            before = _snapshot(course_type, COURSE_TYPE_FIELDS)
-        for name, value in data.items():
-            setattr(course_type, name, value)
-        _full_clean(course_type)
+        course_type, before = _open_for_change(
+            CourseType, course_type_id, data, lambda row: _snapshot(row, COURSE_TYPE_FIELDS))
         try:
             with transaction.atomic():
                 course_type.save()
@@ -135,14 +143,8 @@ def save_venue(venue_id, data: dict, *, actor, organisation=None, ip_address=Non
     if unknown:
         raise ValueError(f"not venue fields: {sorted(unknown)}")
     with transaction.atomic(durable=True):
-        if venue_id is None:
-            venue, before = Venue(), None
-        else:
-            venue = Venue.objects.select_for_update().get(pk=venue_id)
-            before = _snapshot(venue, VENUE_FIELDS)
-        for name, value in data.items():
-            setattr(venue, name, value)
-        _full_clean(venue)
+        venue, before = _open_for_change(Venue, venue_id, data,
+                                         lambda row: _snapshot(row, VENUE_FIELDS))
         venue.save()
         record(actor=actor, action="venue.created" if before is None else "venue.changed",
                obj=venue, organisation=organisation, before=before,
@@ -182,14 +184,7 @@ def save_trainer(trainer_id, data: dict, course_type_ids, *, actor, organisation
     if user_id is not None and not trainer_logins(organisation).filter(pk=user_id).exists():
         raise _errors(user_id=_("Choose a staff account that has the trainer role here."))
     with transaction.atomic(durable=True):
-        if trainer_id is None:
-            trainer, before = Trainer(), None
-        else:
-            trainer = Trainer.objects.select_for_update().get(pk=trainer_id)
-            before = _trainer_snapshot(trainer)
-        for name, value in data.items():
-            setattr(trainer, name, value)
-        _full_clean(trainer)
+        trainer, before = _open_for_change(Trainer, trainer_id, data, _trainer_snapshot)
         if user_id is not None and Trainer.objects.filter(user_id=user_id).exclude(
                 pk=trainer.pk).exists():
             raise _errors(user_id=_("That staff account is already linked to another trainer."))

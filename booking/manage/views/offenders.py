@@ -74,6 +74,13 @@ def _exists(form) -> bool:
     return False
 
 
+def _placed(request, offer, booking, confirmation: str, message: str):
+    """Booked or moved: the confirmation e-mail, the new reference on screen, back to the offer."""
+    notify(confirmation, booking)
+    messages.success(request, message % {"reference": booking.reference})
+    return redirect("manage:offender", reference=offer.reference)
+
+
 @page("offers.view", "bookings.book")
 def book_for(request, reference):
     offer = _offer(reference)
@@ -87,10 +94,8 @@ def book_for(request, reference):
         except BookingRefused as refused:
             form.add_error("session", refused.messages[0])
         else:
-            notify("send_booking_confirmation", booking)
-            messages.success(request, _("Booked. The booking reference is %(reference)s.")
-                             % {"reference": booking.reference})
-            return redirect("manage:offender", reference=offer.reference)
+            return _placed(request, offer, booking, "send_booking_confirmation",
+                           _("Booked. The booking reference is %(reference)s."))
     return render_page(request, "manage/offenders/book.html", {
         "offer": offer, "form": form, "bookable": bookable,
         "options": _options(offer, now) if bookable else [],
@@ -111,10 +116,8 @@ def transfer_for(request, reference):
         except BookingRefused as refused:
             form.add_error("session", refused.messages[0])
         else:
-            notify("send_transfer_confirmation", new)
-            messages.success(request, _("Moved. The new booking reference is %(reference)s.")
-                             % {"reference": new.reference})
-            return redirect("manage:offender", reference=offer.reference)
+            return _placed(request, offer, new, "send_transfer_confirmation",
+                           _("Moved. The new booking reference is %(reference)s."))
     context = {"offer": offer, "form": form, "booking": booking, "movable": movable,
                "options": [], "fee": 0}
     if movable:
