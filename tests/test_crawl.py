@@ -81,3 +81,29 @@ def test_no_staff_page_fails_on_demo_data(essex, client):
         assert answers[starts[0]] == 200, role
         assert sum(status == 200 for status in answers.values()) >= 5, (role, answers)
         client.logout()
+
+
+def test_no_public_page_fails_in_either_language(essex, south_wales, client):
+    """The offender's side, anonymous, on the English client and in both languages on the
+    bilingual one: every page reachable by links answers, and says which language it is in."""
+    for organisation, host in ((essex, "essex.localhost"), (south_wales, "south-wales.localhost")):
+        languages = ["cy", "en-gb"] if organisation.languages == "cy-en" else ["en-gb"]
+        for language in languages:
+            client.get(f"/language/{language}/?next=/", HTTP_HOST=host)
+            answers = {}
+            queue, seen = deque(["/"]), {"/"}
+            while queue:
+                url = queue.popleft()
+                response = client.get(url, HTTP_HOST=host)
+                answers[url] = response.status_code
+                if response.status_code != 200:
+                    continue
+                page = response.content.decode()
+                assert f'<html lang="{"cy" if language == "cy" else "en-GB"}"' in page, url
+                for href in re.findall(r'href="(/[^"]*)"', page):
+                    path = urlsplit(href.replace("&amp;", "&")).path
+                    if path not in seen and not re.match(r"^/(static|media|language|accounts)/", path):
+                        seen.add(path)
+                        queue.append(path)
+            assert {url: s for url, s in answers.items() if s >= 500} == {}, (host, language)
+            assert sum(s == 200 for s in answers.values()) >= 4, (host, language, answers)
