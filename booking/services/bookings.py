@@ -53,7 +53,7 @@ def _lock_offer(offer_id) -> Offer:
 
 
 def _lock_sessions(*session_ids) -> dict[int, CourseSession]:
-    query = CourseSession.objects.select_related("course_type", "venue").filter(
+    query = CourseSession.objects.select_related("course_type").filter(
         pk__in=session_ids).order_by("pk")
     if LOCK_SESSIONS:
         query = query.select_for_update(of=("self",))
