@@ -4,6 +4,7 @@ from datetime import date
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from booking import postcodes
@@ -33,7 +34,7 @@ class DateOfBirthField(forms.MultiValueField):
             raise ValidationError(_("Date of birth must be a real date"), code="invalid") from None
         if len(year) != 4:
             raise ValidationError(_("Year must include 4 numbers"), code="invalid")
-        if born >= date.today():
+        if born >= timezone.localdate():
             raise ValidationError(_("Date of birth must be in the past"), code="future")
         return born
 

@@ -32,10 +32,12 @@ def make_journey_data(organisation, *, reference="ESX-100001", fee_pence=None, l
                 course_type=nsac, venue=None if mode == "online" else venue, delivery_mode=mode,
                 starts_at=start, ends_at=start + timedelta(hours=3), capacity=20, language=lang,
                 joining_url="https://meet.example/abc" if mode == "online" else ""))
+        # The UK date the services judge by, not the machine's own date.
+        today = timezone.localdate(now)
         offer = Offer.objects.create(
-            reference=reference, course_type=nsac, offence_date=date.today() - timedelta(days=20),
-            booking_period_end=date.today() + timedelta(days=30),
-            critical_date=date.today() + timedelta(days=60), first_name="Sam", last_name="Driver",
+            reference=reference, course_type=nsac, offence_date=today - timedelta(days=20),
+            booking_period_end=today + timedelta(days=30),
+            critical_date=today + timedelta(days=60), first_name="Sam", last_name="Driver",
             date_of_birth=date(1985, 3, 27), postcode=postcode, language=language,
         )
     return offer, sessions

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import CLIENT_ROLES, Role
@@ -336,7 +337,7 @@ class _SessionFields(forms.Form):
 
     def clean_start_date(self):
         value = self.cleaned_data["start_date"]
-        if value > date.today() + timedelta(days=MAX_DAYS_AHEAD):
+        if value > timezone.localdate() + timedelta(days=MAX_DAYS_AHEAD):
             raise forms.ValidationError(_("Course dates can be at most two years ahead"))
         return value
 

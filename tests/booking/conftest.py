@@ -80,7 +80,10 @@ def make_session(*, course_type_code="NSAC", starts_in=timedelta(days=10), start
 def make_offer(*, course_type_code="NSAC", critical_in=timedelta(days=60), critical_date=None,
                booking_period_end=None, reference=None, date_of_birth=date(1985, 3, 14),
                postcode="CM1 1AA", status=Offer.Status.OFFERED, now=None, **extra) -> Offer:
-    critical_date = critical_date or local_day((now or timezone.now()) + critical_in)
+    # Calendar days from the local date, not 24-hour steps: 24 hours back, late on the Sunday
+    # the clocks go back, is still that Sunday.
+    critical_date = critical_date or local_day(now or timezone.now()) + timedelta(
+        days=critical_in.days)
     return Offer.objects.create(
         reference=reference or f"ESX{next(_numbers):05d}{secrets.token_hex(2).upper()}",
         course_type=CourseType.objects.get(code=course_type_code),

@@ -175,7 +175,9 @@ def test_a_second_booking_once_confirmed_is_refused(now):
 
 def test_booking_rechecks_the_offer_and_session_rules(now):
     session = make_session(starts_in=timedelta(days=10), now=now)
-    offer = make_offer(booking_period_end=local_day(now) + timedelta(days=1), now=now)
+    # The period ends today, so 48 hours on is always past it. Ending tomorrow would not do:
+    # just after midnight on the Saturday before the clocks go back, 48 hours on is still Sunday.
+    offer = make_offer(booking_period_end=local_day(now), now=now)
     place_hold(offer.pk, session.pk, channel="online", actor="online", now=now)
     # The hold was placed in time; the booking is attempted after the booking period ended
     # (with a fresh clock the hold has long expired too, so check the period first).

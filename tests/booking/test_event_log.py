@@ -11,7 +11,7 @@ from booking.services import bookings, offers
 from booking.services.bookings import ContactDetails
 from tests.conftest import make_user
 
-from .conftest import make_offer, make_session, reload
+from .conftest import local_day, make_offer, make_session, reload
 
 
 def new_events(since_pk):
@@ -75,7 +75,7 @@ def test_every_successful_service_call_appends_an_event_with_actor_and_channel(i
 
     expiring = make_offer(critical_in=-timedelta(days=1), now=now)
     before = last_pk()
-    offers.expire_offers(actor="nightly")
+    offers.expire_offers(actor="nightly", today=local_day(now))
     [event] = new_events(before)
     assert (event.offer_id, event.kind, event.channel, event.actor) == (
         expiring.pk, "offer.expired", "system", "nightly")
