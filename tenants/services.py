@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.http.request import validate_host
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tenants.utils import get_public_schema_name, schema_context
@@ -90,6 +91,11 @@ def validate_new_client(new: NewClient) -> None:
         add("domain", _("That is the platform's own domain."))
     elif Domain.objects.filter(domain=hostname).exists():
         add("domain", _("The domain %(domain)s is already in use.") % {"domain": hostname})
+    elif not validate_host(hostname, settings.ALLOWED_HOSTS):
+        # Django would refuse every request to it: the "live" site would be a 400 page.
+        add("domain", _("This server does not answer for %(domain)s yet: add it to "
+                        "ALLOWED_HOSTS (see docs/deployment.md) and restart, then try again.")
+            % {"domain": hostname})
     try:
         validate_brand_colour(new.primary_colour)
     except ValidationError as error:

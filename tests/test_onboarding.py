@@ -89,6 +89,7 @@ def test_a_failed_onboarding_leaves_nothing_behind(db, provider_admin, monkeypat
         ({"slug": "www"}, "slug"),
         ({"domain": "bad_domain.example"}, "domain"),
         ({"domain": "essex.localhost"}, "domain"),
+        ({"domain": "bookings.norfolk.gov.uk"}, "domain"),  # not in ALLOWED_HOSTS
         ({"primary_colour": "blue"}, "primary_colour"),
         ({"primary_colour": "#ffff00"}, "primary_colour"),
         ({"admin_email": "not-an-email"}, "admin_email"),
@@ -102,6 +103,13 @@ def test_bad_input_names_the_field_and_creates_nothing(essex, overrides, field):
     assert field in raised.value.message_dict
     assert not schema_exists("client_norfolk")
     assert not ClientOrganisation.objects.filter(name="Norfolk County Council").exists()
+
+
+def test_a_custom_domain_the_server_answers_for_makes_a_live_site(db, settings, client):
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "bookings.norfolk.gov.uk"]
+    organisation = onboard_client(norfolk(domain="bookings.norfolk.gov.uk"), acting_user="tests")
+    assert organisation.domains.get().domain == "bookings.norfolk.gov.uk"
+    assert client.get("/", HTTP_HOST="bookings.norfolk.gov.uk").status_code == 200
 
 
 def test_an_existing_user_is_given_the_new_client_too(essex, essex_admin):
