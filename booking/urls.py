@@ -10,4 +10,5 @@ urlpatterns = [
     path("privacy/", views.privacy, name="privacy"),
     path("contact/", views.contact, name="contact"),
     path("language/<str:code>/", views.choose_language, name="language"),
+    path("branding/logo/", views.logo, name="logo"),
 ]

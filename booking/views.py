@@ -1,7 +1,10 @@
-"""The client site shell: start page, accessibility statement, privacy notice, contact and
-the language choice."""
+"""The client site shell: start page, accessibility statement, privacy notice, contact, the
+client's logo and the language choice."""
+
+import mimetypes
 
 from django.conf import settings
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -25,6 +28,22 @@ def contact(request):
     hours = request.tenant.opening_hours or {}
     opening = [(day, hours.get(day)) for day in DAY_NAMES]
     return render(request, "site/contact.html", {"opening": opening})
+
+
+def logo(request):
+    """The client's own header logo, from storage: only ever the logo of the site asked, so it
+    needs no web-server set-up for uploads. Its URL carries the file name, so it may be cached."""
+    organisation = request.tenant
+    if not organisation.logo:
+        raise Http404
+    try:
+        image = organisation.logo.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    content_type = mimetypes.guess_type(organisation.logo.name)[0] or "application/octet-stream"
+    response = FileResponse(image, content_type=content_type)
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 def choose_language(request, code):

@@ -394,6 +394,20 @@ class CancelSessionForm(forms.Form):
     )
 
 
+class LogoForm(forms.Form):
+    logo = forms.FileField(
+        label=_("Upload a logo"), required=False,
+        help_text=_("A PNG, JPEG, GIF or WebP image, smaller than 512 KB. It is shown beside "
+                    "the name at the top of every page."))
+    remove = forms.BooleanField(label=_("Remove the logo"), required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("logo") and not cleaned.get("remove"):
+            self.add_error("logo", _("Choose an image file, or tick \"Remove the logo\""))
+        return cleaned
+
+
 class BrandingForm(forms.Form):
     display_name_en = forms.CharField(label=_("Name on the site in English"), max_length=200,
                                       error_messages=required(_("Enter the name in English")))

@@ -11,6 +11,7 @@ show them beside the field; nothing is half-written.
 
 import logging
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -513,6 +514,63 @@ def clean_opening_hours(hours: dict) -> dict:
                                                 "time.")})
         cleaned[day] = [opens, closes]
     return cleaned
+
+
+LOGO_FORMATS = {"PNG": "png", "JPEG": "jpg", "GIF": "gif", "WEBP": "webp"}
+LOGO_MAX_BYTES = 512 * 1024
+LOGO_MAX_PIXELS = 2000
+
+
+def set_logo(organisation_id, upload, *, actor, ip_address=None):
+    """Replace the client's header logo with `upload` (a file), or remove it with None. The file
+    must really be a PNG, JPEG, GIF or WebP image (SVG is refused: it can carry script)."""
+    from tenants.models import ClientOrganisation
+
+    name = None
+    if upload is not None:
+        name = f"logo-{secrets.token_hex(6)}.{LOGO_FORMATS[_checked_logo(upload)]}"
+    stored = None
+    try:
+        with transaction.atomic(durable=True):
+            organisation = ClientOrganisation.objects.select_for_update().get(pk=organisation_id)
+            old = organisation.logo.name or None
+            if name is None:
+                organisation.logo = ""
+            else:
+                upload.seek(0)
+                organisation.logo.save(name, upload, save=False)
+                stored = organisation.logo.name
+            organisation.save(update_fields=["logo"])
+            record(actor=actor, action="organisation.logo_changed", obj=organisation,
+                   organisation=organisation, before={"logo": old},
+                   after={"logo": organisation.logo.name or None}, ip_address=ip_address)
+    except Exception:
+        if stored:  # nothing half-written: a change that did not commit leaves no file
+            ClientOrganisation.logo.field.storage.delete(stored)
+        raise
+    if old:
+        organisation.logo.storage.delete(old)
+    return organisation
+
+
+def _checked_logo(upload) -> str:
+    """The image's format, or a ValidationError on `logo` saying what is wrong with the file."""
+    from PIL import Image, UnidentifiedImageError
+
+    if upload.size > LOGO_MAX_BYTES:
+        raise _errors(logo=_("The logo must be smaller than 512 KB."))
+    try:
+        upload.seek(0)
+        with Image.open(upload) as image:
+            image_format, (width, height) = image.format, image.size
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise _errors(logo=_("The logo must be a PNG, JPEG, GIF or WebP image.")) from None
+    if image_format not in LOGO_FORMATS:
+        raise _errors(logo=_("The logo must be a PNG, JPEG, GIF or WebP image."))
+    if width > LOGO_MAX_PIXELS or height > LOGO_MAX_PIXELS:
+        raise _errors(logo=_("The logo must be at most 2000 pixels wide and high."))
+    return image_format
 
 
 def update_branding(organisation_id, data: dict, *, actor, ip_address=None):

@@ -2,11 +2,13 @@
 administrator signs in and sets up a venue, a course type, a trainer and a weekly series; a
 trainer records outcomes; an auditor reads everything and can change nothing."""
 
+import io
 from datetime import date, timedelta
 
 import pytest
 from django.utils import timezone
 from django_tenants.utils import schema_context
+from PIL import Image
 
 from accounts.roles import Role
 from booking.models import Booking, CourseSession, CourseType, Offer, Trainer, Venue
@@ -32,7 +34,8 @@ def visit(page, url):
     assert_accessible(page)
 
 
-def test_administrator_sets_up_a_venue_course_type_and_series(essex, live_server, page):
+def test_administrator_sets_up_a_venue_course_type_and_series(essex, live_server, page, settings,
+                                                               tmp_path):
     admin = make_user("setup-admin@essex.test", organisation=essex, role=Role.CLIENT_ADMIN)
     make_user("setup-trainer@essex.test", organisation=essex, role=Role.TRAINER)
     base = site(live_server, "essex.localhost")
@@ -147,6 +150,18 @@ def test_administrator_sets_up_a_venue_course_type_and_series(essex, live_server
                  f"/manage/sessions/{created[0].pk}/",
                  f"/manage/sessions/{created[0].pk}/cancel/"):
         visit(page, base + path)
+
+    # A logo for the header: uploaded from the branding page, shown on every page.
+    settings.MEDIA_ROOT = str(tmp_path)
+    logo = io.BytesIO()
+    Image.new("RGB", (160, 48), "#6a1b5d").save(logo, "PNG")
+    page.goto(base + "/manage/configure/branding/")
+    page.get_by_label("Upload a logo").set_input_files(
+        {"name": "logo.png", "mimeType": "image/png", "buffer": logo.getvalue()})
+    page.get_by_role("button", name="Save logo").click()
+    assert "Logo saved" in page.locator(".govuk-notification-banner").inner_text()
+    assert page.locator("img.waymark-header__logo").evaluate("img => img.naturalWidth") == 160
+    assert_accessible(page)
 
     # Own wording for the reminder, previewed with example details, then saved.
     page.goto(base + "/manage/configure/correspondence/reminder/en/")

@@ -11,7 +11,7 @@ from booking.models import CourseType, Trainer, Venue
 from booking.services import admin as admin_services
 
 from ..access import add_service_errors, ip, page, posted, render_page
-from ..forms import BrandingForm, CourseTypeForm, TrainerForm, VenueForm
+from ..forms import BrandingForm, CourseTypeForm, LogoForm, TrainerForm, VenueForm
 
 VIEW, CONFIGURE = "configuration.view", "client.configure"
 
@@ -146,8 +146,22 @@ def trainer_edit(request, trainer_id):
 @page(VIEW, CONFIGURE)
 def branding(request):
     organisation = request.tenant
-    form = BrandingForm(posted(request), initial=BrandingForm.initial_from(organisation))
-    if request.method == "POST" and form.is_valid():
+    is_logo = request.method == "POST" and request.POST.get("action") == "logo"
+    form = BrandingForm(None if is_logo else posted(request),
+                        initial=BrandingForm.initial_from(organisation))
+    logo_form = LogoForm(request.POST if is_logo else None, request.FILES if is_logo else None)
+    if is_logo and logo_form.is_valid():
+        try:
+            admin_services.set_logo(organisation.pk, None if logo_form.cleaned_data["remove"]
+                                    else logo_form.cleaned_data["logo"],
+                                    actor=request.user, ip_address=ip(request))
+        except ValidationError as error:
+            add_service_errors(logo_form, error)
+        else:
+            messages.success(request, _("Logo saved.") if not logo_form.cleaned_data["remove"]
+                             else _("Logo removed."))
+            return redirect("manage:branding")
+    elif request.method == "POST" and not is_logo and form.is_valid():
         try:
             admin_services.update_branding(organisation.pk, form.service_data(),
                                            actor=request.user, ip_address=ip(request))
@@ -156,4 +170,5 @@ def branding(request):
         else:
             messages.success(request, _("Branding saved."))
             return redirect("manage:branding")
-    return render_page(request, "manage/configure/branding.html", {"form": form})
+    return render_page(request, "manage/configure/branding.html",
+                       {"form": form, "logo_form": logo_form})
