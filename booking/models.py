@@ -82,6 +82,13 @@ class Venue(models.Model):
         return f"{self.name}, {self.town}"
 
 
+WEEKDAY_CODES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def every_day() -> list[str]:
+    return list(WEEKDAY_CODES)
+
+
 class Trainer(models.Model):
     full_name = models.CharField(max_length=200)
     email = models.EmailField()
@@ -89,12 +96,31 @@ class Trainer(models.Model):
     user_id = models.BigIntegerField(null=True, blank=True)
     course_types = models.ManyToManyField(CourseType, related_name="trainers", blank=True)
     is_active = models.BooleanField(default=True)
+    # Days of the week the trainer takes courses ("mon" … "sun"); time away is TrainerAbsence.
+    working_days = models.JSONField(default=every_day)
 
     class Meta:
         ordering = ["full_name"]
 
     def __str__(self):
         return self.full_name
+
+
+class TrainerAbsence(models.Model):
+    """Days a trainer cannot teach (leave, training, illness): no course date is given them."""
+
+    trainer = models.ForeignKey(Trainer, on_delete=models.CASCADE, related_name="absences")
+    first_day = models.DateField()
+    last_day = models.DateField()
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["first_day"]
+        constraints = [models.CheckConstraint(condition=models.Q(last_day__gte=models.F("first_day")),
+                                              name="absence_ends_after_it_starts")]
+
+    def __str__(self):
+        return f"{self.trainer} away {self.first_day}–{self.last_day}"
 
 
 class CourseSession(models.Model):

@@ -20,6 +20,10 @@ from booking.models import (
 )
 from booking.services.admin import DAYS
 
+WEEKDAY_NAMES = (_("Monday"), _("Tuesday"), _("Wednesday"), _("Thursday"), _("Friday"),
+                 _("Saturday"), _("Sunday"))
+WEEKDAYS = list(enumerate(WEEKDAY_NAMES))
+
 # --- Widgets -----------------------------------------------------------------------------------
 
 
@@ -283,6 +287,10 @@ class TrainerForm(forms.Form):
         label=_("Qualified to teach"), coerce=int, required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+    working_days = forms.MultipleChoiceField(
+        label=_("Days they work"), widget=forms.CheckboxSelectMultiple,
+        help_text=_("Course dates on other days cannot be given to them"),
+        error_messages=required(_("Select the days of the week the trainer works")))
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
 
     def __init__(self, *args, logins=(), course_types=(), **kwargs):
@@ -290,17 +298,31 @@ class TrainerForm(forms.Form):
         self.fields["user_id"].choices = [("", _("No staff account"))] + [
             (user.pk, user.email) for user in logins]
         self.fields["course_types"].choices = [(ct.pk, str(ct)) for ct in course_types]
+        self.fields["working_days"].choices = list(zip(DAYS, WEEKDAY_NAMES, strict=True))
 
     @classmethod
     def initial_from(cls, trainer: Trainer) -> dict:
         return {"full_name": trainer.full_name, "email": trainer.email,
                 "user_id": trainer.user_id, "is_active": trainer.is_active,
+                "working_days": trainer.working_days,
                 "course_types": list(trainer.course_types.values_list("pk", flat=True))}
 
 
+class TrainerAbsenceForm(forms.Form):
+    first_day = _date_field(_("First day away"), required_message=_("Enter the first day away"))
+    last_day = _date_field(_("Last day away"), required_message=_("Enter the last day away"))
+    reason = forms.CharField(label=_("Reason (optional)"), max_length=200, required=False,
+                             help_text=_("For example, annual leave"))
+
+    def clean(self):
+        cleaned = super().clean()
+        first, last = cleaned.get("first_day"), cleaned.get("last_day")
+        if first and last and last < first:
+            self.add_error("last_day", _("The last day must be on or after the first day."))
+        return cleaned
+
+
 MAX_DAYS_AHEAD = 731
-WEEKDAYS = [(0, _("Monday")), (1, _("Tuesday")), (2, _("Wednesday")), (3, _("Thursday")),
-            (4, _("Friday")), (5, _("Saturday")), (6, _("Sunday"))]
 
 
 class _SessionFields(forms.Form):
@@ -427,8 +449,7 @@ class BrandingForm(forms.Form):
         error_messages={"invalid": _("Enter an email address in the correct format, like "
                                      "name@example.com")})
 
-    DAY_LABELS = dict(zip(DAYS, (_("Monday"), _("Tuesday"), _("Wednesday"), _("Thursday"),
-                                 _("Friday"), _("Saturday"), _("Sunday")), strict=True))
+    DAY_LABELS = dict(zip(DAYS, WEEKDAY_NAMES, strict=True))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from audit.services import record
 from booking import postcodes
 from booking.models import (
+    WEEKDAY_CODES,
     Booking,
     Channel,
     CourseSession,
@@ -32,6 +33,7 @@ from booking.models import (
     Offer,
     SpecialCircumstancesCase,
     Trainer,
+    TrainerAbsence,
     Venue,
 )
 
@@ -155,7 +157,7 @@ def save_venue(venue_id, data: dict, *, actor, organisation=None, ip_address=Non
 
 # --- Trainers ----------------------------------------------------------------------------------
 
-TRAINER_FIELDS = ("full_name", "email", "user_id", "is_active")
+TRAINER_FIELDS = ("full_name", "email", "user_id", "is_active", "working_days")
 
 
 def _trainer_snapshot(trainer: Trainer) -> dict:
@@ -184,6 +186,11 @@ def save_trainer(trainer_id, data: dict, course_type_ids, *, actor, organisation
     user_id = data.get("user_id")
     if user_id is not None and not trainer_logins(organisation).filter(pk=user_id).exists():
         raise _errors(user_id=_("Choose a staff account that has the trainer role here."))
+    if "working_days" in data:
+        days = [day for day in WEEKDAY_CODES if day in set(data["working_days"] or [])]
+        if not days or len(days) != len(set(data["working_days"])):
+            raise _errors(working_days=_("Select the days of the week the trainer works."))
+        data = dict(data, working_days=days)
     with transaction.atomic(durable=True):
         trainer, before = _open_for_change(Trainer, trainer_id, data, _trainer_snapshot)
         if user_id is not None and Trainer.objects.filter(user_id=user_id).exclude(
@@ -266,6 +273,70 @@ def _check_trainers_free(trainers, starts_at, ends_at, *, exclude_session_id=Non
                 "when": _when(clash), "where": _where(clash)})
 
 
+def _check_trainers_available(trainers, starts_at) -> None:
+    """Only on a day the trainer works, and not while they are away: refuse, naming why."""
+    day = timezone.localtime(starts_at).date()
+    for trainer in trainers:
+        if WEEKDAY_CODES[day.weekday()] not in trainer.working_days:
+            raise _errors(trainers=_("%(trainer)s does not work on %(weekday)s (%(date)s).") % {
+                "trainer": trainer.full_name, "weekday": _long_weekday(day),
+                "date": formats.date_format(day, "j F Y")})
+        away = trainer.absences.filter(first_day__lte=day, last_day__gte=day).first()
+        if away is not None:
+            raise _errors(trainers=_("%(trainer)s is away from %(first)s to %(last)s%(reason)s.")
+                          % {"trainer": trainer.full_name,
+                             "first": formats.date_format(away.first_day, "j F Y"),
+                             "last": formats.date_format(away.last_day, "j F Y"),
+                             "reason": f" ({away.reason})" if away.reason else ""})
+
+
+def _long_weekday(day: date) -> str:
+    return formats.date_format(day, "l")
+
+
+def add_trainer_absence(trainer_id, first_day: date, last_day: date, reason: str = "", *, actor,
+                        organisation=None, ip_address=None) -> TrainerAbsence:
+    """Time away for a trainer. Refused while they are down to teach in it: move those dates
+    to another trainer first, so no course is left without one."""
+    if last_day < first_day:
+        raise _errors(last_day=_("The last day must be on or after the first day."))
+    with transaction.atomic(durable=True):
+        trainer = Trainer.objects.select_for_update().get(pk=trainer_id)
+        start = timezone.make_aware(datetime.combine(first_day, time.min))
+        end = timezone.make_aware(datetime.combine(last_day + timedelta(days=1), time.min))
+        teaching = (CourseSession.objects.select_related("course_type", "venue")
+                    .filter(trainers=trainer, status=CourseSession.Status.SCHEDULED,
+                            starts_at__gte=start, starts_at__lt=end).order_by("starts_at").first())
+        if teaching is not None:
+            raise _errors(first_day=_(
+                "%(trainer)s is teaching %(course)s on %(when)s (%(where)s). Give that date "
+                "another trainer first.") % {"trainer": trainer.full_name,
+                                             "course": teaching.course_type.code,
+                                             "when": _when(teaching), "where": _where(teaching)})
+        absence = TrainerAbsence(trainer=trainer, first_day=first_day, last_day=last_day,
+                                 reason=(reason or "").strip())
+        _full_clean(absence)
+        absence.save()
+        record(actor=actor, action="trainer.absence_added", obj=trainer, organisation=organisation,
+               after={"first_day": first_day.isoformat(), "last_day": last_day.isoformat(),
+                      "reason": absence.reason}, ip_address=ip_address)
+        return absence
+
+
+def remove_trainer_absence(absence_id, *, actor, organisation=None, ip_address=None) -> None:
+    with transaction.atomic(durable=True):
+        absence = TrainerAbsence.objects.select_for_update().select_related("trainer").filter(
+            pk=absence_id).first()
+        if absence is None:
+            return  # already removed: a second click changes nothing
+        record(actor=actor, action="trainer.absence_removed", obj=absence.trainer,
+               organisation=organisation,
+               before={"first_day": absence.first_day.isoformat(),
+                       "last_day": absence.last_day.isoformat(), "reason": absence.reason},
+               ip_address=ip_address)
+        absence.delete()
+
+
 SESSION_AUDIT_FIELDS = ("course_type_id", "venue_id", "delivery_mode", "starts_at", "ends_at",
                         "capacity", "language", "status", "joining_url")
 
@@ -312,6 +383,7 @@ def create_sessions(spec: SessionSpec, starts: list[datetime], *, actor, organis
         duration = timedelta(minutes=course_type.duration_minutes)
         created = []
         for start in sorted(starts):
+            _check_trainers_available(trainers, start)
             _check_trainers_free(trainers, start, start + duration)
             session = CourseSession(
                 course_type=course_type, venue=venue, delivery_mode=spec.delivery_mode,
@@ -349,6 +421,7 @@ def update_session(session_id, *, capacity: int, trainer_ids, joining_url: str =
                           % {"venue": session.venue.name, "max": session.venue.capacity})
         new_trainers = [t for t in trainers if t.pk not in set(before["trainers"])]
         _check_trainers(new_trainers, session.course_type)
+        _check_trainers_available(new_trainers, session.starts_at)
         _check_trainers_free(trainers, session.starts_at, session.ends_at,
                              exclude_session_id=session.pk)
         session.capacity = capacity
@@ -493,7 +566,7 @@ def cancel_session(session_id, *, reason: str, actor, organisation=None, ip_addr
 
 BRANDING_FIELDS = ("display_name_en", "display_name_cy", "primary_colour", "contact_phone",
                    "contact_email", "opening_hours")
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DAYS = WEEKDAY_CODES
 _HH_MM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 
 

@@ -142,6 +142,19 @@ def test_administrator_sets_up_a_venue_course_type_and_series(essex, live_server
     assert "Bea Browser is already teaching BRW" in summary
     assert_accessible(page)
 
+    # Time away for the trainer, far from her dates: listed on her page.
+    with schema_context(essex.schema_name):
+        bea = Trainer.objects.get(full_name="Bea Browser")
+    away = timezone.localdate() + timedelta(days=200)
+    page.goto(base + f"/manage/configure/trainers/{bea.pk}/")
+    page.get_by_label("First day away").fill(away.isoformat())
+    page.get_by_label("Last day away").fill((away + timedelta(days=4)).isoformat())
+    page.get_by_label("Reason (optional)").fill("Annual leave")
+    page.get_by_role("button", name="Add time away").click()
+    assert "Time away added" in page.locator(".govuk-notification-banner").inner_text()
+    assert "Annual leave" in page.locator("table").inner_text()
+    assert_accessible(page)
+
     # The other pages of the area.
     for path in ("/manage/offenders/?q=Driver", "/manage/registers/", "/manage/cases/",
                  "/manage/staff/", "/manage/staff/invite/", "/manage/audit/",

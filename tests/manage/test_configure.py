@@ -88,11 +88,13 @@ def test_trainer_with_qualifications_and_login(world, admin, essex, client):
     nmac = CourseType.objects.get(code="NMAC")
     response = post(client, "/manage/configure/trainers/new/", {
         "full_name": "Tina Teacher", "email": "tina@essex.test", "user_id": str(login.pk),
-        "course_types": [str(world["nsac"].pk), str(nmac.pk)], "is_active": "on"})
+        "course_types": [str(world["nsac"].pk), str(nmac.pk)], "is_active": "on",
+        "working_days": ["mon", "tue", "wed"]})
     assert response.status_code == 302
     trainer = Trainer.objects.get(full_name="Tina Teacher")
     assert trainer.user_id == login.pk
     assert set(trainer.course_types.values_list("code", flat=True)) == {"NSAC", "NMAC"}
+    assert trainer.working_days == ["mon", "tue", "wed"]
     entry = AuditEntry.objects.get(action="trainer.created")
     assert entry.after["course_types"] == ["NMAC", "NSAC"]
 
@@ -100,11 +102,11 @@ def test_trainer_with_qualifications_and_login(world, admin, essex, client):
 def test_trainer_login_must_be_a_trainer_here(world, admin, staff, client):
     response = post(client, "/manage/configure/trainers/new/", {
         "full_name": "Bob", "email": "bob@essex.test",
-        "user_id": str(staff[Role.AUDITOR].pk), "is_active": "on"})
+        "user_id": str(staff[Role.AUDITOR].pk), "is_active": "on", "working_days": ["mon"]})
     assert response.status_code == 200 and b'href="#id_user_id"' in response.content
     taken = post(client, "/manage/configure/trainers/new/", {
         "full_name": "Bob", "email": "bob@essex.test",
-        "user_id": str(staff[Role.TRAINER].pk), "is_active": "on"})
+        "user_id": str(staff[Role.TRAINER].pk), "is_active": "on", "working_days": ["mon"]})
     assert b"already linked to another trainer" in taken.content
 
 

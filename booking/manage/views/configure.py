@@ -5,13 +5,22 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from booking.models import CourseType, Trainer, Venue
 from booking.services import admin as admin_services
+from booking.services.admin import DAYS
 
 from ..access import add_service_errors, ip, page, posted, render_page
-from ..forms import BrandingForm, CourseTypeForm, LogoForm, TrainerForm, VenueForm
+from ..forms import (
+    BrandingForm,
+    CourseTypeForm,
+    LogoForm,
+    TrainerAbsenceForm,
+    TrainerForm,
+    VenueForm,
+)
 
 VIEW, CONFIGURE = "configuration.view", "client.configure"
 
@@ -111,11 +120,18 @@ def trainers(request):
 
 
 def _trainer_form(request, trainer):
-    initial = TrainerForm.initial_from(trainer) if trainer else {"is_active": True}
-    form = TrainerForm(posted(request), initial=initial,
+    initial = TrainerForm.initial_from(trainer) if trainer else {"is_active": True,
+                                                                 "working_days": list(DAYS)}
+    action = request.POST.get("action") if request.method == "POST" else None
+    is_trainer_post = request.method == "POST" and action is None
+    form = TrainerForm(request.POST if is_trainer_post else None, initial=initial,
                        logins=admin_services.trainer_logins(request.tenant),
                        course_types=CourseType.objects.all())
-    if request.method == "POST" and form.is_valid():
+    absence_form = TrainerAbsenceForm(request.POST if action == "absence_add" else None)
+    if trainer is not None and action in ("absence_add", "absence_remove"):
+        if _change_time_away(request, trainer, action, absence_form):
+            return redirect("manage:trainer", trainer_id=trainer.pk)
+    elif is_trainer_post and form.is_valid():
         data = {name: form.cleaned_data[name] for name in admin_services.TRAINER_FIELDS}
         try:
             saved = admin_services.save_trainer(
@@ -126,8 +142,33 @@ def _trainer_form(request, trainer):
         else:
             messages.success(request, _("%(trainer)s saved.") % {"trainer": saved.full_name})
             return redirect("manage:trainers")
-    return render_page(request, "manage/configure/trainer_form.html",
-                       {"form": form, "trainer": trainer})
+    return render_page(request, "manage/configure/trainer_form.html", {
+        "form": form, "trainer": trainer, "absence_form": absence_form,
+        "absences": trainer.absences.filter(last_day__gte=timezone.localdate()) if trainer else ()})
+
+
+def _change_time_away(request, trainer, action, absence_form) -> bool:
+    """Add or remove a period of time away; True once done, else the problem is on the form."""
+    if action == "absence_remove":
+        absence_id = request.POST.get("absence", "")
+        if absence_id.isdigit() and trainer.absences.filter(pk=int(absence_id)).exists():
+            admin_services.remove_trainer_absence(
+                int(absence_id), actor=request.user, organisation=request.tenant,
+                ip_address=ip(request))
+            messages.success(request, _("Time away removed."))
+        return True
+    if not absence_form.is_valid():
+        return False
+    try:
+        admin_services.add_trainer_absence(
+            trainer.pk, absence_form.cleaned_data["first_day"],
+            absence_form.cleaned_data["last_day"], absence_form.cleaned_data["reason"],
+            actor=request.user, organisation=request.tenant, ip_address=ip(request))
+    except ValidationError as error:
+        add_service_errors(absence_form, error, default_field="first_day")
+        return False
+    messages.success(request, _("Time away added."))
+    return True
 
 
 @page(VIEW, CONFIGURE)
