@@ -198,3 +198,12 @@ def test_notify_refusing_is_a_clear_failure(fake_notify):
     FakeNotify.answer = 400
     with pytest.raises(text_messages.TextMessageFailed):
         text_messages.send_text("07700 900982", "Pay here")
+
+
+def test_development_texts_are_printed_and_kept_as_files(settings, tmp_path, capsys):
+    settings.SMS_BACKEND = "booking.text_messages.FileBackend"
+    settings.SMS_FILE_PATH = str(tmp_path / "sms")
+    text_messages.send_text("07700 900982", "Pay here")
+    [kept] = (tmp_path / "sms").iterdir()
+    assert json.loads(kept.read_text()) == {"to": "+447700900982", "body": "Pay here"}
+    assert "SMS to +447700900982: Pay here" in capsys.readouterr().out
