@@ -19,6 +19,7 @@ from tenants import stripe_gateway as gateway
 
 from .models import Booking, Hold
 from .payment_forms import TextLinkForm
+from .services.bookings import seat_held_for
 from .services.payments import (
     LinkBy,
     merchant_account,
@@ -197,8 +198,7 @@ def agent_take_payment(request, reference):
     context = {"booking": booking, "offer": booking.offer, "urls": _agent_urls(reference),
                "can_take_card": False, "error": None, "can_text": texts_available(),
                "text_form": TextLinkForm(initial={"mobile": booking.offer.phone}),
-               "hold": Hold.objects.filter(offer_id=booking.offer_id, session_id=booking.session_id,
-                                           expires_at__gt=timezone.now()).first()}
+               "hold": seat_held_for(booking)}
     if request.method == "POST" and request.POST.get("action") in ("send_link", "text_link"):
         if _send_payment_link(request, booking, context):
             return redirect(request.path)
@@ -231,22 +231,22 @@ def _send_payment_link(request, booking: Booking, context: dict) -> bool:
     try:
         send_pay_by_link(booking.pk, organisation=request.tenant, actor=request.user, by=by,
                          mobile=mobile)
-    except (BookingRefused, TextMessageFailed, gateway.PaymentServiceUnavailable) as failed:
-        if isinstance(failed, BookingRefused):
-            problem = failed.messages[0]
-        elif isinstance(failed, TextMessageFailed):
-            problem = _("The text message could not be sent. Check the number, or send the "
-                        "link by email.")
-        else:
-            problem = _("We could not reach the payment service. Try again.")
-        if by == LinkBy.TEXT:
-            context["text_form"].add_error("mobile", problem)
-        else:
-            context["error"] = problem
-        return False
-    messages.success(request, _("Payment link sent to %(to)s.") % {
-        "to": mobile if by == LinkBy.TEXT else booking.offer.email})
-    return True
+    except BookingRefused as refused:
+        problem = refused.messages[0]
+    except TextMessageFailed:
+        problem = _("The text message could not be sent. Check the number, or send the link by "
+                    "email.")
+    except gateway.PaymentServiceUnavailable:
+        problem = _("We could not reach the payment service. Try again.")
+    else:
+        messages.success(request, _("Payment link sent to %(to)s.") % {
+            "to": mobile if by == LinkBy.TEXT else booking.offer.email})
+        return True
+    if by == LinkBy.TEXT:
+        context["text_form"].add_error("mobile", problem)
+    else:
+        context["error"] = problem
+    return False
 
 
 @require_POST

@@ -30,13 +30,18 @@ from booking.models import (
     CallLog,
     Channel,
     CourseSession,
-    Hold,
     Offer,
     SpecialCircumstancesCase,
 )
 from booking.opening_hours import phone_lines
 from booking.services.availability import search_sessions
-from booking.services.bookings import ContactDetails, book, cancel_booking, refund_due
+from booking.services.bookings import (
+    ContactDetails,
+    book,
+    cancel_booking,
+    refund_due,
+    seat_held_for,
+)
 from booking.services.bookings import transfer_booking as transfer_service
 from booking.services.calls import (
     find_by_name,
@@ -385,9 +390,8 @@ def booking_detail(request, reference):
         "language": _language(request), "refund": refund_due(booking, timezone.now()),
         "transfer_fee": (booking.fee_snapshot or {}).get("transfer_fee_pence", 0),
         "log_defaults": _log_query(booking),
-        "hold": Hold.objects.filter(offer=booking.offer, session=booking.session,
-                                    expires_at__gt=timezone.now()).first()
-        if booking.status == Booking.Status.PENDING_PAYMENT else None,
+        "hold": seat_held_for(booking) if booking.status == Booking.Status.PENDING_PAYMENT
+        else None,
     })
 
 

@@ -17,6 +17,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import prefetch_related_objects
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -242,6 +243,8 @@ def _lock_trainers(trainer_ids) -> list[Trainer]:
     if LOCK_TRAINERS:
         trainers = trainers.select_for_update()
     trainers = list(trainers)
+    # Their time away, read once for every date of a series (the trainer rows are locked).
+    prefetch_related_objects(trainers, "absences")
     if len(trainers) != len(set(trainer_ids)):
         raise _errors(trainers=_("One of the trainers chosen no longer exists."))
     return trainers
@@ -279,19 +282,15 @@ def _check_trainers_available(trainers, starts_at) -> None:
     for trainer in trainers:
         if WEEKDAY_CODES[day.weekday()] not in trainer.working_days:
             raise _errors(trainers=_("%(trainer)s does not work on %(weekday)s (%(date)s).") % {
-                "trainer": trainer.full_name, "weekday": _long_weekday(day),
+                "trainer": trainer.full_name, "weekday": formats.date_format(day, "l"),
                 "date": formats.date_format(day, "j F Y")})
-        away = trainer.absences.filter(first_day__lte=day, last_day__gte=day).first()
+        away = next((a for a in trainer.absences.all() if a.first_day <= day <= a.last_day), None)
         if away is not None:
             raise _errors(trainers=_("%(trainer)s is away from %(first)s to %(last)s%(reason)s.")
                           % {"trainer": trainer.full_name,
                              "first": formats.date_format(away.first_day, "j F Y"),
                              "last": formats.date_format(away.last_day, "j F Y"),
                              "reason": f" ({away.reason})" if away.reason else ""})
-
-
-def _long_weekday(day: date) -> str:
-    return formats.date_format(day, "l")
 
 
 def add_trainer_absence(trainer_id, first_day: date, last_day: date, reason: str = "", *, actor,
@@ -323,12 +322,14 @@ def add_trainer_absence(trainer_id, first_day: date, last_day: date, reason: str
         return absence
 
 
-def remove_trainer_absence(absence_id, *, actor, organisation=None, ip_address=None) -> None:
+def remove_trainer_absence(trainer_id, absence_id, *, actor, organisation=None,
+                           ip_address=None) -> None:
+    """Only this trainer's own time away; one already removed (a second click) changes nothing."""
     with transaction.atomic(durable=True):
         absence = TrainerAbsence.objects.select_for_update().select_related("trainer").filter(
-            pk=absence_id).first()
+            pk=absence_id, trainer_id=trainer_id).first()
         if absence is None:
-            return  # already removed: a second click changes nothing
+            return
         record(actor=actor, action="trainer.absence_removed", obj=absence.trainer,
                organisation=organisation,
                before={"first_day": absence.first_day.isoformat(),

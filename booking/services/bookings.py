@@ -60,6 +60,12 @@ def _lock_sessions(*session_ids) -> dict[int, CourseSession]:
     return {session.pk: session for session in query}
 
 
+def seat_held_for(booking: Booking, now=None) -> Hold | None:
+    """The live hold keeping a booking's seat while it waits for payment, if any."""
+    return Hold.objects.filter(offer_id=booking.offer_id, session_id=booking.session_id,
+                               expires_at__gt=now or timezone.now()).first()
+
+
 def _new_reference() -> str:
     return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
 

@@ -11,10 +11,10 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from booking import text_messages
-from booking.models import Booking, Channel, Hold, Payment, Refund
+from booking.models import Booking, Channel, Payment, Refund
 from tenants import stripe_gateway as gateway
 
-from .bookings import confirm_booking
+from .bookings import confirm_booking, seat_held_for
 from .events import log_event
 from .rules import BookingRefused
 
@@ -264,8 +264,7 @@ def _payment_link_text(booking, organisation, link) -> str:
     from booking.notifications import language_of, pounds
 
     language = language_of(booking.offer)
-    hold = Hold.objects.filter(offer_id=booking.offer_id, session_id=booking.session_id,
-                               expires_at__gt=timezone.now()).order_by("-expires_at").first()
+    hold = seat_held_for(booking)
     values = {"client": organisation.display_name(language), "amount": pounds(booking.fee_pence),
               "reference": booking.reference, "link": link}
     with translation.override(language):

@@ -8,9 +8,8 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from booking.models import CourseType, Trainer, Venue
+from booking.models import CourseType, Trainer, Venue, every_day
 from booking.services import admin as admin_services
-from booking.services.admin import DAYS
 
 from ..access import add_service_errors, ip, page, posted, render_page
 from ..forms import (
@@ -121,7 +120,7 @@ def trainers(request):
 
 def _trainer_form(request, trainer):
     initial = TrainerForm.initial_from(trainer) if trainer else {"is_active": True,
-                                                                 "working_days": list(DAYS)}
+                                                                 "working_days": every_day()}
     action = request.POST.get("action") if request.method == "POST" else None
     is_trainer_post = request.method == "POST" and action is None
     form = TrainerForm(request.POST if is_trainer_post else None, initial=initial,
@@ -151,9 +150,9 @@ def _change_time_away(request, trainer, action, absence_form) -> bool:
     """Add or remove a period of time away; True once done, else the problem is on the form."""
     if action == "absence_remove":
         absence_id = request.POST.get("absence", "")
-        if absence_id.isdigit() and trainer.absences.filter(pk=int(absence_id)).exists():
+        if absence_id.isdigit():
             admin_services.remove_trainer_absence(
-                int(absence_id), actor=request.user, organisation=request.tenant,
+                trainer.pk, int(absence_id), actor=request.user, organisation=request.tenant,
                 ip_address=ip(request))
             messages.success(request, _("Time away removed."))
         return True
