@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from accounts.permissions import requires_action
+from tenants.client_session import ClientSessionData
 
 from .imports import (
     COLUMNS,
@@ -112,20 +113,20 @@ def _upload(request):
         return _render_form(request, form, status=400)
     except ImportRejected as rejected:
         return _render_form(request, OfferImportForm(), row_errors=rejected.errors, status=400)
-    request.session[RESULT_KEY] = {
+    ClientSessionData(request, RESULT_KEY).set({
         "file_name": upload_file.name[:200],
         "created": result.created,
         "updated": result.updated,
         "unchanged": result.unchanged,
         "not_updated": result.not_updated[:MAX_LISTED],
         "not_updated_count": len(result.not_updated),
-    }
+    })
     return redirect("offer_import:done")
 
 
 @requires_action("offers.import")
 def done(request):
-    result = request.session.get(RESULT_KEY)
+    result = ClientSessionData(request, RESULT_KEY).get()
     if result is None:
         return redirect("offer_import:upload")
     return render(request, "manage/offers_import_done.html", {

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from audit.services import client_ip
 from tenants import stripe_gateway as gateway
+from tenants.client_session import ClientSessionData
 
 from . import lookup_limits, payment_views
 from .forms import ChooseSessionForm, DetailsForm, FindOfferForm, WhereForm
@@ -39,23 +40,32 @@ ACTOR = "offender"
 
 # --- the journey's session ---------------------------------------------------------------
 
+def _journey_data(request) -> ClientSessionData:
+    return ClientSessionData(request, JOURNEY)
+
+
 def _start_journey(request, offer: Offer) -> None:
     request.session.cycle_key()  # a fresh session id once the person has proved who they are
-    request.session[JOURNEY] = {"offer": offer.pk,
-                                "until": (timezone.now() + timedelta(minutes=JOURNEY_MINUTES))
-                                .isoformat()}
+    _journey_data(request).set({
+        "offer": offer.pk, "reference": offer.reference,
+        "until": (timezone.now() + timedelta(minutes=JOURNEY_MINUTES)).isoformat()})
 
 
 def _journey(request) -> dict | None:
-    state = request.session.get(JOURNEY)
+    stored = _journey_data(request)
+    state = stored.get()
     if not state:
         return None
-    if timezone.datetime.fromisoformat(state["until"]) < timezone.now():
-        request.session.pop(JOURNEY, None)
+    try:
+        until = timezone.datetime.fromisoformat(state["until"])
+    except (KeyError, TypeError, ValueError):
+        until = None
+    if until is None or until < timezone.now():
+        stored.pop()
         return None
     # Every page visited keeps the journey alive for another 30 minutes.
     state["until"] = (timezone.now() + timedelta(minutes=JOURNEY_MINUTES)).isoformat()
-    request.session.modified = True
+    stored.touch()
     return state
 
 
@@ -63,7 +73,9 @@ def _offer_or_restart(request):
     state = _journey(request)
     if state is None:
         return None, None
-    offer = Offer.objects.select_related("course_type").filter(pk=state["offer"]).first()
+    # The reference as well as the id: the person proved this offer, not whichever row has its id.
+    offer = (Offer.objects.select_related("course_type")
+             .filter(pk=state.get("offer"), reference=state.get("reference")).first())
     return state, offer
 
 
@@ -92,26 +104,26 @@ def _language(request) -> str:
 
 def find(request):
     form = FindOfferForm(request.POST or None)
-    locked = False
     if request.method == "POST" and form.is_valid():
         ip = client_ip(request)
         reference = form.cleaned_data["reference"]
-        if lookup_limits.is_locked(ip, reference):
-            locked = True
+        refused = lookup_limits.refusal(ip, reference)
+        if refused is not None:
+            response = render(request, "journey/locked.html", {"refusal": refused}, status=429)
+            response["Retry-After"] = str(refused.wait_seconds or lookup_limits.WINDOW_SECONDS)
+            return response
+        offer = find_offer(reference, form.cleaned_data["date_of_birth"],
+                           form.cleaned_data["postcode"])
+        if offer is None:
+            lookup_limits.record_failure(ip, reference)
+            form.add_error(None, _("We cannot find an offer with those details. Check the "
+                                   "reference and date of birth match your letter."))
         else:
-            offer = find_offer(reference, form.cleaned_data["date_of_birth"],
-                               form.cleaned_data["postcode"])
-            if offer is None:
-                lookup_limits.record_failure(ip, reference)
-                form.add_error(None, _("We cannot find an offer with those details. Check the "
-                                       "reference and date of birth match your letter."))
-            else:
-                _start_journey(request, offer)
-                if _active_booking(offer) or offer.status != Offer.Status.OFFERED:
-                    return redirect("journey:manage")
-                return redirect("journey:where")
-    if locked:
-        return render(request, "journey/locked.html", status=429)
+            lookup_limits.record_success(ip, reference)
+            _start_journey(request, offer)
+            if _active_booking(offer) or offer.status != Offer.Status.OFFERED:
+                return redirect("journey:manage")
+            return redirect("journey:where")
     return render(request, "journey/find.html", {"form": form})
 
 
@@ -358,7 +370,7 @@ def cancel(request, state, offer):
 
 @require_POST
 def sign_out(request):
-    request.session.pop(JOURNEY, None)
+    _journey_data(request).pop()
     return redirect("site:start")
 
 

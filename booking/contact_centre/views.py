@@ -55,6 +55,7 @@ from booking.services.payments import refund_cancelled_booking
 from booking.services.rules import BookingRefused, fee_breakdown, transfer_fee
 from booking.templatetags.booking_format import pounds
 from tenants import stripe_gateway as gateway
+from tenants.client_session import ClientSessionData
 from tenants.models import Domain
 
 from .forms import (
@@ -159,14 +160,14 @@ def _notify(name: str, *args) -> None:
 
 def _start_call(request, offer: Offer) -> None:
     """Remember when the agent started on this caller, to suggest the call's length."""
-    key = f"{CALL_KEY}:{request.tenant.schema_name}"
-    current = request.session.get(key)
+    call = ClientSessionData(request, CALL_KEY)
+    current = call.get()
     if not current or current.get("offer") != offer.pk:
-        request.session[key] = {"offer": offer.pk, "started": timezone.now().isoformat()}
+        call.set({"offer": offer.pk, "started": timezone.now().isoformat()})
 
 
 def _call_started(request, offer: Offer | None) -> datetime | None:
-    current = request.session.get(f"{CALL_KEY}:{request.tenant.schema_name}")
+    current = ClientSessionData(request, CALL_KEY).get()
     if not current or offer is None or current.get("offer") != offer.pk:
         return None
     try:
@@ -176,7 +177,7 @@ def _call_started(request, offer: Offer | None) -> datetime | None:
 
 
 def _end_call(request) -> None:
-    request.session.pop(f"{CALL_KEY}:{request.tenant.schema_name}", None)
+    ClientSessionData(request, CALL_KEY).pop()
 
 
 def _minutes_since(started: datetime | None) -> int | None:
