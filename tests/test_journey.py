@@ -25,10 +25,12 @@ def test_wrong_details_give_one_message_and_then_a_lock_out(essex, client):
     for response in (wrong_dob, unknown):
         assert response.status_code == 200
         assert "We cannot find an offer with those details" in response.content.decode()
-    for _ in range(8):
-        find(client, reference="ESX-999999")
-    locked = find(client)  # even the right details, from this IP, after 10 failures
+    for _ in range(9):
+        client.post("/book/find/", {"reference": "ESX-100001", "date_of_birth_0": "1",
+                                    "date_of_birth_1": "1", "date_of_birth_2": "1990"}, **HOST)
+    locked = find(client)  # even the right details, from this source, after 10 failures
     assert locked.status_code == 429 and b"Too many attempts" in locked.content
+    assert locked["Retry-After"] == "3600"
     cache.clear()
 
 
