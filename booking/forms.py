@@ -1,14 +1,20 @@
 """Forms of the public booking journey: one question per page, GOV.UK patterns."""
 
-from datetime import date
-
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from booking import postcodes
-from booking.models import Language
+from booking.date_input import DateProblem, parse_date_parts
+from booking.models import Language, Offer
+
+EMAIL_TOO_LONG = _("Email address must be %(limit_value)s characters or less")
+
+
+def column_length(model, name: str) -> int:
+    """What the model's column holds: a form never accepts more than the database can store."""
+    return model._meta.get_field(name).max_length
 
 
 class DateOfBirthField(forms.MultiValueField):
@@ -20,23 +26,26 @@ class DateOfBirthField(forms.MultiValueField):
                          widget=forms.MultiWidget(widgets=[forms.TextInput()] * 3), **kwargs)
 
     def compress(self, values):
-        day, month, year = [(v or "").strip() for v in (values or ["", "", ""])]
-        if not (day or month or year):
-            raise ValidationError(_("Enter your date of birth"), code="required")
-        missing = [name for name, value in ((_("day"), day), (_("month"), month),
-                                            (_("year"), year)) if not value]
-        if missing:
-            raise ValidationError(_("Date of birth must include a %(part)s")
-                                  % {"part": missing[0]}, code="incomplete")
+        day, month, year = values or ("", "", "")
         try:
-            born = date(int(year), int(month), int(day))
-        except ValueError:
-            raise ValidationError(_("Date of birth must be a real date"), code="invalid") from None
-        if len(year) != 4:
-            raise ValidationError(_("Year must include 4 numbers"), code="invalid")
+            born = parse_date_parts(day, month, year)
+        except DateProblem as problem:
+            raise ValidationError(self._problem_message(problem),
+                                  code=problem.code) from None
         if born >= timezone.localdate():
             raise ValidationError(_("Date of birth must be in the past"), code="future")
         return born
+
+    @staticmethod
+    def _problem_message(problem: DateProblem) -> str:
+        if problem.code == "required":
+            return _("Enter your date of birth")
+        if problem.code == "incomplete":
+            part = {"day": _("day"), "month": _("month"), "year": _("year")}[problem.missing]
+            return _("Date of birth must include a %(part)s") % {"part": part}
+        if problem.code == "year_digits":
+            return _("Year must include 4 numbers")
+        return _("Date of birth must be a real date")
 
     def clean(self, value):
         # MultiValueField's own required checks would give a generic message; compress says more.
@@ -47,7 +56,7 @@ class FindOfferForm(forms.Form):
     reference = forms.CharField(
         label=_("Offer reference"),
         help_text=_("This is on the letter the police sent you, for example ESX-123456"),
-        max_length=32,
+        max_length=column_length(Offer, "reference"),
         widget=forms.TextInput(attrs={"width": "20", "spellcheck": "false",
                                       "autocomplete": "off"}),
         error_messages={"required": _("Enter your offer reference")},
@@ -148,15 +157,16 @@ class DetailsForm(AccessNeedsMixin, forms.Form):
                      "interpreter")
 
     email = forms.EmailField(
-        label=_("Email address"),
+        label=_("Email address"), max_length=column_length(Offer, "email"),
         help_text=_("We will send your booking confirmation here"),
         widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
         error_messages={"required": _("Enter your email address"),
                         "invalid": _("Enter an email address in the correct format, like "
-                                     "name@example.com")},
+                                     "name@example.com"),
+                        "max_length": EMAIL_TOO_LONG},
     )
     phone = PhoneNumberField(
-        label=_("Phone number"), max_length=32,
+        label=_("Phone number"), max_length=column_length(Offer, "phone"),
         help_text=_("In case we need to contact you about your course"),
         widget=forms.TextInput(attrs={"autocomplete": "tel", "width": "20", "inputmode": "tel"}),
         error_messages={"required": _("Enter a phone number, like 01632 960 001 or "

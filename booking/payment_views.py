@@ -3,6 +3,7 @@ pay-by-link the contact centre sends. Card details go from Stripe.js straight to
 server only ever sees a token id."""
 
 import json
+import re
 
 from django.conf import settings
 from django.contrib import messages
@@ -32,6 +33,8 @@ from .services.rules import BookingRefused
 from .text_messages import TextMessageFailed, texts_available
 
 LINK_SALT = "waymark.pay-by-link"
+# What Stripe.js's card tokens look like; anything else is not worth sending to Stripe.
+CARD_TOKEN = re.compile(r"tok_[A-Za-z0-9_]{1,250}")
 LINK_MAX_AGE = 48 * 3600
 
 
@@ -96,9 +99,9 @@ def _card_token_from(request) -> str | None:
     amount, no card data."""
     try:
         token = json.loads(request.body or b"{}").get("token", "")
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):
         return None
-    return token if isinstance(token, str) and token.startswith("tok_") else None
+    return token if isinstance(token, str) and CARD_TOKEN.fullmatch(token) else None
 
 
 def card_token(request, booking, *, urls: dict, actor):
@@ -115,6 +118,10 @@ def card_token(request, booking, *, urls: dict, actor):
         return JsonResponse({"status": "declined", "message": _(
             "Your card was declined: %(reason)s Try again or use a different card.")
             % {"reason": str(declined)}}, status=402)
+    except gateway.CardDetailsRefused:
+        return JsonResponse({"status": "error", "message": _(
+            "We could not use those card details. Nothing has been taken: enter them again "
+            "or use a different card.")}, status=400)
     except gateway.PaymentServiceUnavailable:
         return JsonResponse({"status": "error", "message": _(
             "We could not reach the payment service. Nothing has been taken; try again.")},
@@ -269,6 +276,10 @@ def agent_card(request, reference):
     except gateway.CardDeclined as declined:
         return JsonResponse({"status": "declined", "message": _(
             "The card was declined: %(reason)s") % {"reason": str(declined)}}, status=402)
+    except gateway.CardDetailsRefused:
+        return JsonResponse({"status": "error", "message": _(
+            "The card details could not be used. Nothing has been taken: check them with the "
+            "caller and enter them again.")}, status=400)
     except gateway.PaymentServiceUnavailable:
         return JsonResponse({"status": "error", "message": _(
             "We could not reach the payment service. Nothing has been taken; try again.")},

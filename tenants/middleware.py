@@ -3,10 +3,11 @@
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.db import connection
-from django.http import HttpResponseBadRequest
+from django.http import HttpResponseBadRequest, JsonResponse
 from django.shortcuts import render
 from django.urls import set_urlconf
 from django.utils import translation
+from django.utils.translation import gettext as _
 from django_tenants.middleware.main import TenantMainMiddleware
 from django_tenants.utils import get_tenant_domain_model
 
@@ -50,16 +51,26 @@ class ClientOrganisationMiddleware(TenantMainMiddleware):
 
     @staticmethod
     def _unavailable(request, template: str, status: int):
-        organisation = getattr(request, "tenant", None)
-        language = settings.LANGUAGE_CODE
-        if organisation is not None and organisation.is_bilingual:
-            language = translation.get_language_from_request(request) or language
-        with translation.override(language):
-            response = render(request, template, {"organisation": getattr(request, "tenant", None)},
-                              status=status)
+        response = early_error(request, template=template, status=status,
+                               api_message=lambda: _("No client answers at this address.")
+                               if status == 404 else _("This service is suspended."))
         if status == 503:
             response["Retry-After"] = "3600"
         return response
+
+
+def early_error(request, *, template: str, status: int, api_message):
+    """An error answered before the language middleware has run: in the visitor's language on
+    a bilingual client's site; in the APIs' JSON error shape (config.api_errors) under /api/.
+    `api_message` is called under that language."""
+    organisation = getattr(request, "tenant", None)
+    language = settings.LANGUAGE_CODE
+    if organisation is not None and organisation.is_bilingual:
+        language = translation.get_language_from_request(request) or language
+    with translation.override(language):
+        if request.path.startswith("/api/"):
+            return JsonResponse({"errors": {"__all__": [str(api_message())]}}, status=status)
+        return render(request, template, {"organisation": organisation}, status=status)
 
 
 class ClientLanguageMiddleware:

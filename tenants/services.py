@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.http.request import validate_host
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_tenants.utils import get_public_schema_name, schema_context
 
 from accounts.invitations import send_invitation
@@ -32,6 +33,33 @@ SLUG = re.compile(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")
 HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
 RESERVED_SLUGS = {"www", "admin", "api", "public", "platform", "template", "static", "media",
                   "mail", "user-group", "console", "client-template"}
+
+
+# Where each NewClient value is stored, and the name people know its field by: a value longer
+# than its column is refused by name at every door (console, API, manage.py onboard_client).
+STORED_IN = {
+    "name": (ClientOrganisation, "name", gettext_lazy("Organisation name")),
+    "display_name_en": (ClientOrganisation, "display_name_en",
+                        gettext_lazy("Name shown on the site (English)")),
+    "display_name_cy": (ClientOrganisation, "display_name_cy",
+                        gettext_lazy("Name shown on the site (Welsh)")),
+    "primary_colour": (ClientOrganisation, "primary_colour", gettext_lazy("Brand colour")),
+    "contact_phone": (ClientOrganisation, "contact_phone", gettext_lazy("Contact phone")),
+    "contact_email": (ClientOrganisation, "contact_email", gettext_lazy("Contact email")),
+    "domain": (Domain, "domain", gettext_lazy("Web address")),
+    "admin_name": (User, "full_name", gettext_lazy("First administrator's name")),
+    "admin_email": (User, "email", gettext_lazy("First administrator's email")),
+}
+
+
+def stored_length(name: str) -> int:
+    model, column, _label = STORED_IN[name]
+    return model._meta.get_field(column).max_length
+
+
+def too_long(label, limit: int) -> str:
+    return _("%(field)s must be %(limit)s characters or less") % {"field": label,
+                                                                   "limit": limit}
 
 
 @dataclass
@@ -111,6 +139,11 @@ def validate_new_client(new: NewClient) -> None:
             add("contact_email", _("Enter the contact e-mail address, like name@example.gov.uk."))
     if new.contact_phone and not re.match(r"^[0-9 +()]{6,32}$", new.contact_phone):
         add("contact_phone", _("Enter the contact phone number, like 0300 123 4567."))
+    for name, (_model, _column, label) in STORED_IN.items():
+        limit = stored_length(name)
+        if len(getattr(new, name) or "") > limit:
+            # The one message that matters: the others would only describe the excess.
+            errors[name] = [too_long(label, limit)]
     if errors:
         raise ValidationError(errors)
 

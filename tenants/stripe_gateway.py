@@ -25,6 +25,11 @@ class CardDeclined(Exception):
         self.code = code
 
 
+class CardDetailsRefused(Exception):
+    """Stripe would not use the card details sent (an unknown, used or malformed token):
+    nothing was charged, and the PaymentIntent can be tried again."""
+
+
 def uses_localstripe() -> bool:
     return bool(settings.STRIPE_API_BASE)
 
@@ -111,15 +116,21 @@ def confirm_with_card_token(*, account_id: str, intent_id: str, token_id: str) -
     Real Stripe takes the token as payment_method_data; localstripe takes the token's card id.
     A PaymentIntent needing 3-D Secure comes back as requires_action for Stripe.js to finish."""
     client = _client()
-    if uses_localstripe():
-        token = _call(client.v1.tokens.retrieve, token_id)
-        _call(client.v1.payment_intents.update, intent_id,
-              {"payment_method": token["card"]["id"]}, _options(account_id))
-        intent = _call(client.v1.payment_intents.confirm, intent_id, options=_options(account_id))
-    else:
-        intent = _call(client.v1.payment_intents.confirm, intent_id, {
-            "payment_method_data": {"type": "card", "card": {"token": token_id}}},
-            _options(account_id))
+    try:
+        if uses_localstripe():
+            token = _call(client.v1.tokens.retrieve, token_id)
+            _call(client.v1.payment_intents.update, intent_id,
+                  {"payment_method": token["card"]["id"]}, _options(account_id))
+            intent = _call(client.v1.payment_intents.confirm, intent_id,
+                           options=_options(account_id))
+        else:
+            intent = _call(client.v1.payment_intents.confirm, intent_id, {
+                "payment_method_data": {"type": "card", "card": {"token": token_id}}},
+                _options(account_id))
+    except stripe.InvalidRequestError as error:
+        # The token came from the browser, so Stripe refusing it ("No such token") is bad
+        # input, not a fault of ours.
+        raise CardDetailsRefused(str(error)) from error
     return _summary(intent)
 
 

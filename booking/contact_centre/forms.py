@@ -7,12 +7,14 @@ from django.utils.translation import gettext_lazy as _
 from booking import postcodes
 from booking.forms import (
     ACCESS_CHOICES,
+    EMAIL_TOO_LONG,
     AccessNeedsMixin,
     ChooseSessionField,
     DateOfBirthField,
     PhoneNumberField,
+    column_length,
 )
-from booking.models import CallLog, Language, SpecialCircumstancesCase
+from booking.models import CallLog, Language, Offer, SpecialCircumstancesCase
 from booking.services.calls import MAX_NOTES
 
 CALLER_DOB_MESSAGES = {
@@ -100,13 +102,15 @@ class PhoneBookingForm(AccessNeedsMixin, forms.Form):
     session = ChooseSessionField()
     email = forms.EmailField(
         label=_("Email address (optional)"), required=False,
+        max_length=column_length(Offer, "email"),
         help_text=_("The confirmation is sent here. Read it back to the caller."),
         widget=forms.EmailInput(attrs={"spellcheck": "false", "autocomplete": "off"}),
         error_messages={"invalid": _("Enter an email address in the correct format, like "
-                                     "name@example.com")},
+                                     "name@example.com"),
+                        "max_length": EMAIL_TOO_LONG},
     )
     phone = PhoneNumberField(
-        label=_("Phone number"), max_length=32,
+        label=_("Phone number"), max_length=column_length(Offer, "phone"),
         widget=forms.TextInput(attrs={"width": "20", "inputmode": "tel", "autocomplete": "off"}),
         error_messages={"required": _("Enter the caller's phone number")},
     )

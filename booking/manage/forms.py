@@ -8,17 +8,22 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
 from accounts.roles import CLIENT_ROLES, Role
+from booking.forms import EMAIL_TOO_LONG, column_length
 from booking.models import (
     Booking,
+    CorrespondenceTemplate,
     CourseType,
     DeliveryMode,
     Language,
     SpecialCircumstancesCase,
     Trainer,
+    TrainerAbsence,
     Venue,
 )
 from booking.services.admin import DAYS
+from tenants.models import ClientOrganisation
 
 WEEKDAY_NAMES = (_("Monday"), _("Tuesday"), _("Wednesday"), _("Thursday"), _("Friday"),
                  _("Saturday"), _("Sunday"))
@@ -176,13 +181,15 @@ class OutcomeForm(forms.Form):
 
 
 class CourseTypeForm(forms.Form):
-    code = forms.CharField(label=_("Code"), max_length=12, help_text=_("For example NSAC"),
+    code = forms.CharField(label=_("Code"), max_length=column_length(CourseType, "code"),
+                           help_text=_("For example NSAC"),
                            widget=forms.TextInput(attrs={"width": "10", "spellcheck": "false"}),
                            error_messages=required(_("Enter the course code")))
-    name_en = forms.CharField(label=_("Name in English"), max_length=200,
+    name_en = forms.CharField(label=_("Name in English"),
+                              max_length=column_length(CourseType, "name_en"),
                               error_messages=required(_("Enter the course name in English")))
-    name_cy = forms.CharField(label=_("Name in Welsh (optional)"), max_length=200,
-                              required=False)
+    name_cy = forms.CharField(label=_("Name in Welsh (optional)"),
+                              max_length=column_length(CourseType, "name_cy"), required=False)
     duration_minutes = _count_field(_("Length in minutes"), min_value=30, max_value=1440,
                                     required_message=_("Enter how long the course lasts"))
     delivery_modes = forms.MultipleChoiceField(
@@ -191,7 +198,7 @@ class CourseTypeForm(forms.Form):
         error_messages=required(_("Select at least one way the course is delivered")),
     )
     eligibility_family = forms.CharField(
-        label=_("Eligibility family"), max_length=32,
+        label=_("Eligibility family"), max_length=column_length(CourseType, "eligibility_family"),
         help_text=_("Courses of one family count together for the 3-year rule, like speed"),
         widget=forms.TextInput(attrs={"width": "20"}),
         error_messages=required(_("Enter the eligibility family")),
@@ -240,11 +247,11 @@ class CourseTypeForm(forms.Form):
 
 
 class VenueForm(forms.Form):
-    name = forms.CharField(label=_("Venue name"), max_length=200,
+    name = forms.CharField(label=_("Venue name"), max_length=column_length(Venue, "name"),
                            error_messages=required(_("Enter the venue name")))
     address = forms.CharField(label=_("Address"), widget=forms.Textarea,
                               error_messages=required(_("Enter the address")))
-    town = forms.CharField(label=_("Town or city"), max_length=100,
+    town = forms.CharField(label=_("Town or city"), max_length=column_length(Venue, "town"),
                            widget=forms.TextInput(attrs={"width": "20"}),
                            error_messages=required(_("Enter the town or city")))
     postcode = forms.CharField(label=_("Postcode"), max_length=10,
@@ -272,13 +279,15 @@ class VenueForm(forms.Form):
 
 
 class TrainerForm(forms.Form):
-    full_name = forms.CharField(label=_("Full name"), max_length=200,
+    full_name = forms.CharField(label=_("Full name"),
+                                max_length=column_length(Trainer, "full_name"),
                                 error_messages=required(_("Enter the trainer's full name")))
     email = forms.EmailField(
-        label=_("Email address"),
+        label=_("Email address"), max_length=column_length(Trainer, "email"),
         error_messages={"required": _("Enter the trainer's email address"),
                         "invalid": _("Enter an email address in the correct format, like "
-                                     "name@example.com")})
+                                     "name@example.com"),
+                        "max_length": EMAIL_TOO_LONG})
     user_id = forms.TypedChoiceField(
         label=_("Staff account (optional)"), required=False, coerce=int, empty_value=None,
         help_text=_("Link the trainer's own sign-in so they can record outcomes"),
@@ -311,7 +320,8 @@ class TrainerForm(forms.Form):
 class TrainerAbsenceForm(forms.Form):
     first_day = _date_field(_("First day away"), required_message=_("Enter the first day away"))
     last_day = _date_field(_("Last day away"), required_message=_("Enter the last day away"))
-    reason = forms.CharField(label=_("Reason (optional)"), max_length=200, required=False,
+    reason = forms.CharField(label=_("Reason (optional)"),
+                             max_length=column_length(TrainerAbsence, "reason"), required=False,
                              help_text=_("For example, annual leave"))
 
     def clean(self):
@@ -431,23 +441,29 @@ class LogoForm(forms.Form):
 
 
 class BrandingForm(forms.Form):
-    display_name_en = forms.CharField(label=_("Name on the site in English"), max_length=200,
-                                      error_messages=required(_("Enter the name in English")))
-    display_name_cy = forms.CharField(label=_("Name on the site in Welsh (optional)"),
-                                      max_length=200, required=False)
+    display_name_en = forms.CharField(
+        label=_("Name on the site in English"),
+        max_length=column_length(ClientOrganisation, "display_name_en"),
+        error_messages=required(_("Enter the name in English")))
+    display_name_cy = forms.CharField(
+        label=_("Name on the site in Welsh (optional)"), required=False,
+        max_length=column_length(ClientOrganisation, "display_name_cy"))
     primary_colour = forms.CharField(
-        label=_("Brand colour"), max_length=7,
+        label=_("Brand colour"), max_length=column_length(ClientOrganisation, "primary_colour"),
         help_text=_("A hex code like #1d70b8, dark enough for white text on it"),
         widget=forms.TextInput(attrs={"width": "10", "spellcheck": "false"}),
         error_messages=required(_("Enter the brand colour")),
     )
-    contact_phone = forms.CharField(label=_("Contact phone number"), max_length=32,
-                                    required=False, widget=forms.TextInput(
-                                        attrs={"width": "20", "inputmode": "tel"}))
+    contact_phone = forms.CharField(
+        label=_("Contact phone number"), required=False,
+        max_length=column_length(ClientOrganisation, "contact_phone"),
+        widget=forms.TextInput(attrs={"width": "20", "inputmode": "tel"}))
     contact_email = forms.EmailField(
         label=_("Contact email address"), required=False,
+        max_length=column_length(ClientOrganisation, "contact_email"),
         error_messages={"invalid": _("Enter an email address in the correct format, like "
-                                     "name@example.com")})
+                                     "name@example.com"),
+                        "max_length": EMAIL_TOO_LONG})
 
     DAY_LABELS = dict(zip(DAYS, WEEKDAY_NAMES, strict=True))
 
@@ -540,12 +556,13 @@ ROLE_CHOICES = [(role.value, role.label) for role in Role if role in CLIENT_ROLE
 
 class InviteStaffForm(forms.Form):
     email = forms.EmailField(
-        label=_("Email address"),
+        label=_("Email address"), max_length=column_length(User, "email"),
         error_messages={"required": _("Enter the person's email address"),
                         "invalid": _("Enter an email address in the correct format, like "
-                                     "name@example.com")})
-    full_name = forms.CharField(label=_("Full name (optional)"), max_length=200,
-                                required=False)
+                                     "name@example.com"),
+                        "max_length": EMAIL_TOO_LONG})
+    full_name = forms.CharField(label=_("Full name (optional)"),
+                                max_length=column_length(User, "full_name"), required=False)
     role = forms.ChoiceField(label=_("Role"), choices=ROLE_CHOICES, widget=forms.RadioSelect,
                              error_messages=required(_("Select a role")))
 
@@ -582,7 +599,8 @@ class AuditFilterForm(forms.Form):
 
 
 class CorrespondenceForm(forms.Form):
-    subject = forms.CharField(label=_("Subject line"), max_length=200,
+    subject = forms.CharField(label=_("Subject line"),
+                              max_length=column_length(CorrespondenceTemplate, "subject"),
                               error_messages=required(_("Enter the subject line")))
     body = forms.CharField(label=_("Message"), max_length=10000,
                            widget=forms.Textarea(attrs={"rows": 14}),

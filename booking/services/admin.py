@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.services import record
 from booking import postcodes
+from booking.date_input import DateProblem, parse_date_parts
 from booking.models import (
     WEEKDAY_CODES,
     Booking,
@@ -691,9 +692,9 @@ def _date_token(token: str) -> date | None:
     day, month, year, iso_year, iso_month, iso_day = match.groups()
     try:
         if iso_year:
-            return date(int(iso_year), int(iso_month), int(iso_day))
-        return date(int(year), int(month), int(day))
-    except ValueError:
+            return parse_date_parts(iso_day, iso_month, iso_year)
+        return parse_date_parts(day, month, year)
+    except DateProblem:
         return None
 
 
@@ -927,16 +928,24 @@ def invite_staff(organisation, *, email: str, full_name: str = "", role: str, ac
     from accounts.models import Membership, User
 
     email = (email or "").strip().lower()
+    full_name = (full_name or "").strip()
     if role not in _staff_roles():
         raise _errors(role=_("Choose a role from the list."))
     if not email:
         raise _errors(email=_("Enter the person's email address."))
+    email_limit = User._meta.get_field("email").max_length
+    if len(email) > email_limit:
+        raise _errors(email=_("Email address must be %(limit_value)s characters or less")
+                      % {"limit_value": email_limit})
+    name_limit = User._meta.get_field("full_name").max_length
+    if len(full_name) > name_limit:
+        raise _errors(full_name=_("Full name must be %(limit)s characters or less")
+                      % {"limit": name_limit})
     with transaction.atomic(durable=True):
         user = User.objects.select_for_update().filter(email__iexact=email).first()
         new_user = user is None
         if new_user:
-            user = User.objects.create_user(email=email, password=None,
-                                            full_name=(full_name or "").strip())
+            user = User.objects.create_user(email=email, password=None, full_name=full_name)
         elif not user.is_active:
             raise _errors(email=_("That account has been closed. Ask the provider to reopen "
                                   "it."))

@@ -2,12 +2,14 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from tenants.models import ClientOrganisation
+from tenants.services import STORED_IN, stored_length, too_long
 
 
 class OnboardingForm(forms.Form):
-    """Field types only: the rules live in tenants.services.validate_new_client."""
+    """Field types and lengths only: the rules live in tenants.services.validate_new_client."""
 
-    name = forms.CharField(label=_("Organisation name"), max_length=200, required=False)
+    name = forms.CharField(label=_("Organisation name"), max_length=stored_length("name"),
+                           required=False)
     slug = forms.CharField(
         label=_("Short name"), max_length=40, required=False,
         help_text=_("Lower-case letters, digits and hyphens, like essex. It names the schema "
@@ -18,20 +20,33 @@ class OnboardingForm(forms.Form):
     languages = forms.ChoiceField(label=_("Languages"), choices=ClientOrganisation.Languages.choices,
                                   widget=forms.RadioSelect, initial="en", required=False)
     display_name_en = forms.CharField(label=_("Name shown on the site (English)"), required=False,
+                                      max_length=stored_length("display_name_en"),
                                       help_text=_("Leave empty to use the organisation name."))
-    display_name_cy = forms.CharField(label=_("Name shown on the site (Welsh)"), required=False)
+    display_name_cy = forms.CharField(label=_("Name shown on the site (Welsh)"), required=False,
+                                      max_length=stored_length("display_name_cy"))
     domain = forms.CharField(label=_("Web address"), required=False,
+                             max_length=stored_length("domain"),
                              help_text=_("Leave empty for short-name.<platform domain>."))
     primary_colour = forms.CharField(label=_("Brand colour"), initial="#1d70b8", required=False,
+                                     max_length=stored_length("primary_colour"),
                                      help_text=_("A hex code dark enough for white text, like #1d70b8."),
                                      widget=forms.TextInput(attrs={"width": "10"}))
     contact_phone = forms.CharField(label=_("Contact phone"), required=False,
+                                    max_length=stored_length("contact_phone"),
                                     widget=forms.TextInput(attrs={"width": "20",
                                                                   "autocomplete": "off"}))
-    contact_email = forms.CharField(label=_("Contact email"), required=False)
-    admin_name = forms.CharField(label=_("First administrator's name"), required=False)
+    contact_email = forms.CharField(label=_("Contact email"), required=False,
+                                    max_length=stored_length("contact_email"))
+    admin_name = forms.CharField(label=_("First administrator's name"), required=False,
+                                 max_length=stored_length("admin_name"))
     admin_email = forms.CharField(label=_("First administrator's email"), required=False,
+                                  max_length=stored_length("admin_email"),
                                   help_text=_("They get an email with a link to set a password."))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, (_model, _column, label) in STORED_IN.items():
+            self.fields[name].error_messages["max_length"] = too_long(label, stored_length(name))
 
 
 class StatusChangeForm(forms.Form):

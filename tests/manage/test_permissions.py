@@ -133,6 +133,10 @@ def test_bad_input_never_breaks_a_page(world, staff, client, name, junk):
     data = {field: junk for field in FIELDS}
     data[f"b{world['booking'].pk}-outcome"] = junk
     response = post(client, url_of(name, world), data)
+    if junk == "\x00":  # no field can hold it: refused at the edge (config.request_hygiene)
+        assert response.status_code == 400, (name, response.status_code)
+        assert b"There is a problem with the information you sent" in response.content
+        return
     assert response.status_code in (200, 302), (name, response.status_code)
     if response.status_code == 200:
         assert b"<script>alert(1)</script>" not in response.content

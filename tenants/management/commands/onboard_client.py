@@ -6,6 +6,11 @@ from django.core.management.base import BaseCommand, CommandError
 from tenants.models import ClientOrganisation
 from tenants.services import NewClient, onboard_client
 
+# The option that gave each NewClient field, so an error names what the operator typed.
+OPTION_FOR = {"admin_email": "--admin-email", "admin_name": "--admin-name",
+              "display_name_cy": "--display-name-cy", "primary_colour": "--colour",
+              "contact_phone": "--phone", "contact_email": "--email"}
+
 
 class Command(BaseCommand):
     help = "Create a live client site with its schema, domain, course types and administrator."
@@ -36,7 +41,8 @@ class Command(BaseCommand):
         except ValidationError as error:
             errors = (error.message_dict if hasattr(error, "error_dict")
                       else {"__all__": error.messages})
-            lines = [f"{field}: {' '.join(messages)}" for field, messages in errors.items()]
+            lines = [f"{OPTION_FOR.get(field, '--' + field.replace('_', '-'))}: "
+                     f"{' '.join(messages)}" for field, messages in errors.items()]
             raise CommandError("Nothing was created:\n  " + "\n  ".join(lines)) from error
         domain = organisation.domains.get(is_primary=True).domain
         self.stdout.write(self.style.SUCCESS(
