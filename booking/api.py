@@ -10,10 +10,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import HasAction
+from config.api_schema import documented_error
 from tenants.api import OrganisationSerializer
 
 from .api_auth import ApiKeyAuthentication
-from .imports import COLUMNS, MAX_ROWS, ImportProblem, ImportRejected, import_offers
+from .imports import COLUMNS, MAX_LENGTHS, MAX_ROWS, ImportProblem, ImportRejected, import_offers
 from .models import Channel, Offer
 
 # Key first: DRF then answers 401 (WWW-Authenticate: Api-Key) when no credentials are sent.
@@ -36,23 +37,38 @@ class CurrentOrganisation(RetrieveAPIView):
 
 # --- offers -----------------------------------------------------------------------------------
 
-class OfferRowSerializer(serializers.Serializer):
-    """One offer as sent. Dates are YYYY-MM-DD or DD/MM/YYYY; checked by booking.imports."""
+def _text(name: str, **kwargs) -> serializers.CharField:
+    """A text column of an offer as the import takes it: bounded by its column (MAX_LENGTHS)."""
+    return serializers.CharField(max_length=MAX_LENGTHS.get(name), **kwargs)
 
-    reference = serializers.CharField(help_text="6–20 letters, digits or hyphens; upper-cased")
-    course_type = serializers.CharField(help_text="Code of an active course type, e.g. NSAC")
+
+def _optional_text(name: str, **kwargs) -> serializers.CharField:
+    # null or blank leaves the value already stored, as a blank CSV cell does.
+    return _text(name, required=False, allow_null=True, allow_blank=True, **kwargs)
+
+
+class OfferRowSerializer(serializers.Serializer):
+    """One offer as sent (documentation only: booking.imports checks the rows and reports each
+    problem by row and field). Dates are YYYY-MM-DD or DD/MM/YYYY. Every value is a string."""
+
+    reference = _text("reference", help_text="6–20 letters, digits or hyphens; upper-cased")
+    course_type = _text("course_type", help_text="Code of an active course type, e.g. NSAC")
     offence_date = serializers.CharField()
     booking_period_end = serializers.CharField(help_text="On or before the critical date")
     critical_date = serializers.CharField(help_text="After the offence date")
-    first_name = serializers.CharField()
-    last_name = serializers.CharField()
+    first_name = _text("first_name")
+    last_name = _text("last_name")
     date_of_birth = serializers.CharField(help_text="16 to 110 years before the offence")
-    postcode = serializers.CharField(help_text="A real UK postcode; stored normalised")
-    address = serializers.CharField(required=False)
-    email = serializers.EmailField(required=False)
-    phone = serializers.CharField(required=False)
-    licence_number = serializers.CharField(required=False, max_length=16)
-    language = serializers.ChoiceField(choices=["en", "cy"], required=False, default="en")
+    postcode = _text("postcode", help_text="A real UK postcode; stored normalised")
+    address = _optional_text("address")
+    email = _optional_text("email", help_text="A valid e-mail address")
+    phone = _optional_text("phone")
+    # Bounded once its spaces are removed, which a schema cannot say.
+    licence_number = serializers.CharField(
+        required=False, allow_null=True, allow_blank=True,
+        help_text=f"At most {MAX_LENGTHS['licence_number']} characters once spaces are removed")
+    language = serializers.ChoiceField(choices=["en", "cy"], required=False, allow_null=True,
+                                       allow_blank=True, help_text="en if blank")
 
 
 class OfferImportRequestSerializer(serializers.Serializer):
@@ -75,21 +91,6 @@ class OfferImportResultSerializer(serializers.Serializer):
         many=True, help_text="Known offers not updated because they are booked or closed")
 
 
-class RowErrorSerializer(serializers.Serializer):
-    row = serializers.IntegerField(help_text="1 for the first offer in the list")
-    field = serializers.CharField()
-    message = serializers.CharField()
-
-
-class RowErrorsSerializer(serializers.Serializer):
-    rows = RowErrorSerializer(many=True)
-
-
-class ErrorResponseSerializer(serializers.Serializer):
-    errors = serializers.DictField(help_text='{"rows": [...]} for bad offers, otherwise '
-                                             '{"offers" or "__all__": [messages]}')
-
-
 class OfferBookingSerializer(serializers.Serializer):
     reference = serializers.CharField()
     status = serializers.CharField()
@@ -102,12 +103,6 @@ class OfferStatusSerializer(serializers.Serializer):
     course_type = serializers.CharField(source="course_type.code")
     critical_date = serializers.DateField()
     bookings = OfferBookingSerializer(many=True, source="booking_list")
-
-
-ERROR_RESPONSES = {
-    401: OpenApiResponse(ErrorResponseSerializer, description="No key, or a bad or revoked key"),
-    403: OpenApiResponse(ErrorResponseSerializer, description="The key lacks the scope"),
-}
 
 
 class OfferImport(APIView):
@@ -126,16 +121,20 @@ class OfferImport(APIView):
             "Offers already booked or closed are not changed and are listed in `not_updated`. "
             f"Known fields: {', '.join(COLUMNS)}. Needs the `offers.import` scope."),
         request=OfferImportRequestSerializer,
+        examples=[OpenApiExample("One offer", request_only=True, value={"offers": [{
+            "reference": "ESX-123456", "course_type": "NSAC", "offence_date": "2025-03-01",
+            "booking_period_end": "2025-06-20", "critical_date": "2025-06-29",
+            "first_name": "Sam", "last_name": "Driver", "date_of_birth": "27/03/1985",
+            "postcode": "CM1 1QH", "email": "sam@example.com", "language": "en"}]})],
         responses={
             201: OpenApiResponse(OfferImportResultSerializer, description="Some offers created"),
             200: OpenApiResponse(OfferImportResultSerializer, description="Nothing new created"),
-            400: OpenApiResponse(ErrorResponseSerializer, description="Bad offers; nothing "
-                                 "written", examples=[OpenApiExample("Bad rows", value={
-                                     "errors": {"rows": [{"row": 2, "field": "critical_date",
-                                                          "message": "The critical date must "
-                                                          "be after the offence date."}]}})]),
-            413: OpenApiResponse(ErrorResponseSerializer, description="Body too large"),
-            **ERROR_RESPONSES,
+            400: documented_error("Bad offers, or not a list of offers; nothing written",
+                                  examples=[OpenApiExample("Bad rows", value={
+                                      "errors": {"rows": [{"row": 2, "field": "critical_date",
+                                                           "message": "The critical date must "
+                                                           "be after the offence date."}]}})]),
+            413: documented_error("Body too large"),
         },
     )
     def post(self, request):
@@ -173,9 +172,7 @@ class OfferStatus(APIView):
     @extend_schema(
         operation_id="offers_status",
         summary="Status of one offer",
-        responses={200: OfferStatusSerializer,
-                   404: OpenApiResponse(ErrorResponseSerializer, description="No such offer"),
-                   **ERROR_RESPONSES},
+        responses={200: OfferStatusSerializer, 404: documented_error("No such offer")},
     )
     def get(self, request, reference):
         offer = (Offer.objects.select_related("course_type")

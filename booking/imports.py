@@ -11,18 +11,19 @@ one header row naming the columns, in any order ("Offence date" and "offence_dat
     offence_date        required  YYYY-MM-DD or DD/MM/YYYY (the same for every date column)
     booking_period_end  required  on or after the offence date, on or before the critical date
     critical_date       required  after the offence date: the course must be completed by then
-    first_name          required
-    last_name           required
+    first_name          required  up to 100 characters
+    last_name           required  up to 100 characters
     date_of_birth       required  16 to 110 years before the offence date
     postcode            required  a real UK postcode; stored normalised ("cm11qh" → "CM1 1QH")
-    address             optional
-    email               optional  a valid email address
-    phone               optional
-    licence_number      optional  up to 16 characters
+    address             optional  up to 1,000 characters
+    email               optional  a valid email address, up to 254 characters
+    phone               optional  up to 32 characters
+    licence_number      optional  up to 16 characters once spaces are removed
     language            optional  en or cy (English or Welsh correspondence; en if blank)
 
-Other columns are ignored. Rows whose cells are all blank are skipped. Rows are numbered from 1
-for the first row under the header, as a spreadsheet shows them less the header.
+Every cell is text (an API caller sends JSON strings, or null for a blank cell). Other columns
+are ignored. Rows whose cells are all blank are skipped. Rows are numbered from 1 for the first
+row under the header, as a spreadsheet shows them less the header.
 
 Upserting by reference: a new reference creates an offer (source "csv" or "api"); a known one
 whose offer is still "offered" is updated (a blank optional cell keeps the value already
@@ -78,8 +79,19 @@ LABELS = {
     "licence_number": gettext_lazy("licence number"),
     "language": gettext_lazy("language"),
 }
-MAX_LENGTHS = {"first_name": 100, "last_name": 100, "address": 1000, "email": 254, "phone": 32,
-               "licence_number": 16}
+
+
+def _column_length(name: str) -> int | None:
+    field = Offer._meta.get_field(name)
+    if field.is_relation:  # a course type is given by its code
+        field = field.related_model._meta.get_field("code")
+    return field.max_length
+
+
+# Each text column's own length, so that no row reaches the database too long for its column;
+# the address column has none, and is bounded so that one row cannot carry a whole file.
+MAX_LENGTHS = {**{name: length for name in COLUMNS if (length := _column_length(name))},
+               "address": 1000}
 # What an import may set on an offer, in the order events list them.
 OFFER_FIELDS = ("course_type", "offence_date", "booking_period_end", "critical_date",
                 "first_name", "last_name", "date_of_birth", "address", "postcode", "email",
@@ -200,11 +212,13 @@ def _blank(row) -> bool:
 # --- checking rows ----------------------------------------------------------------------------
 
 def _text(value) -> str:
+    """A cell's text. Not text (a JSON number, true/false, list or object) is refused rather
+    than converted: 07700 900982 sent as a number would lose its leading zero."""
     if value is None:
         return ""
-    if isinstance(value, (dict, list, tuple, set)):
+    if not isinstance(value, str):
         raise ValueError
-    return str(value).strip()
+    return value.strip()
 
 
 def _parse_date(raw: str) -> date | None:
@@ -257,16 +271,21 @@ class _RowChecker:
             try:
                 values[name] = _text(raw.get(name))
             except ValueError:
-                self.error(number, name, _("The %(field)s must be text, not a list or object.")
+                self.error(number, name, _("The %(field)s must be text in quotes, not a number, "
+                                           "true/false, list or object.")
                            % {"field": LABELS[name]})
                 values[name] = None
         for name in REQUIRED_COLUMNS:
             if values[name] == "":
                 self.error(number, name, _("Enter the %(field)s.") % {"field": LABELS[name]})
+        if values["licence_number"]:
+            # Normalised before its length is checked: upper-casing can lengthen text (ß → SS).
+            values["licence_number"] = values["licence_number"].upper().replace(" ", "")
         for name, limit in MAX_LENGTHS.items():
             if values[name] and len(values[name]) > limit:
                 self.error(number, name, _("The %(field)s must be %(limit)d characters or fewer.")
                            % {"field": LABELS[name], "limit": limit})
+                values[name] = None  # one message per field: no further checks of it
 
         clean = {name: values[name] for name in ("first_name", "last_name", *OPTIONAL_COLUMNS)
                  if values[name]}
@@ -315,14 +334,12 @@ class _RowChecker:
                 clean["postcode"] = place.postcode
 
         email = clean.get("email")
-        if email and len(email) <= MAX_LENGTHS["email"]:
+        if email:
             try:
                 validate_email(email)
             except ValidationError:
                 self.error(number, "email", _("Enter the email address in the correct format, "
                                               "like name@example.com."))
-        if "licence_number" in clean:
-            clean["licence_number"] = clean["licence_number"].upper().replace(" ", "")
         language = values["language"]
         if language:
             code = language.lower()

@@ -3,16 +3,17 @@
 from dataclasses import fields
 
 from django.core.exceptions import ValidationError
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 
+from accounts.models import User
 from accounts.permissions import HasAction
 from audit.services import client_ip
 
 from . import services
-from .models import ClientOrganisation
+from .models import ClientOrganisation, Domain
 
 
 class OrganisationSerializer(serializers.ModelSerializer):
@@ -29,21 +30,40 @@ class OrganisationSerializer(serializers.ModelSerializer):
         return primary[0] if primary else None
 
 
-class NewOrganisationSerializer(serializers.Serializer):
-    """Types only; the rules are the onboarding service's, reported per field."""
+class StrictCharField(serializers.CharField):
+    """Text only: DRF's CharField would take a JSON number and turn it into text."""
 
-    name = serializers.CharField(allow_blank=True)
-    slug = serializers.CharField(allow_blank=True)
-    kind = serializers.CharField(allow_blank=True)
-    admin_email = serializers.CharField(allow_blank=True)
-    admin_name = serializers.CharField(required=False, allow_blank=True, default="")
-    display_name_en = serializers.CharField(required=False, allow_blank=True, default="")
-    display_name_cy = serializers.CharField(required=False, allow_blank=True, default="")
-    primary_colour = serializers.CharField(required=False, default="#1d70b8")
-    contact_phone = serializers.CharField(required=False, allow_blank=True, default="")
-    contact_email = serializers.CharField(required=False, allow_blank=True, default="")
-    languages = serializers.CharField(required=False, default="en")
-    domain = serializers.CharField(required=False, allow_blank=True, default="")
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+def _column(model, name: str, **kwargs) -> StrictCharField:
+    """Text bounded by the column it is stored in, so the database never sees it too long."""
+    return StrictCharField(max_length=model._meta.get_field(name).max_length, **kwargs)
+
+
+def _optional(model, name: str, default="", **kwargs) -> StrictCharField:
+    return _column(model, name, required=False, default=default, **kwargs)
+
+
+class NewOrganisationSerializer(serializers.Serializer):
+    """Types and column lengths only; the rules are the onboarding service's, reported per
+    field."""
+
+    name = _column(ClientOrganisation, "name", allow_blank=True)
+    slug = _column(ClientOrganisation, "slug", allow_blank=True)
+    kind = _column(ClientOrganisation, "kind", allow_blank=True)
+    admin_email = _column(User, "email", allow_blank=True)
+    admin_name = _optional(User, "full_name", allow_blank=True)
+    display_name_en = _optional(ClientOrganisation, "display_name_en", allow_blank=True)
+    display_name_cy = _optional(ClientOrganisation, "display_name_cy", allow_blank=True)
+    primary_colour = _optional(ClientOrganisation, "primary_colour", default="#1d70b8")
+    contact_phone = _optional(ClientOrganisation, "contact_phone", allow_blank=True)
+    contact_email = _optional(ClientOrganisation, "contact_email", allow_blank=True)
+    languages = _optional(ClientOrganisation, "languages", default="en")
+    domain = _optional(Domain, "domain", allow_blank=True)
 
 
 class OrganisationList(ListAPIView):
@@ -52,7 +72,11 @@ class OrganisationList(ListAPIView):
     serializer_class = OrganisationSerializer
     queryset = ClientOrganisation.objects.filter(is_template=False).prefetch_related("domains")
 
-    @extend_schema(request=NewOrganisationSerializer, responses={201: OrganisationSerializer})
+    @extend_schema(
+        request=NewOrganisationSerializer, responses={201: OrganisationSerializer},
+        examples=[OpenApiExample("A county council", request_only=True, value={
+            "name": "Norfolk County Council", "slug": "norfolk", "kind": "county_council",
+            "admin_email": "lead@norfolk.example", "contact_phone": "0344 800 8020"})])
     def post(self, request):
         incoming = NewOrganisationSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)

@@ -17,6 +17,7 @@ from accounts.roles import Role
 from booking.api_auth import create_api_key, revoke_api_key
 from booking.imports import (
     COLUMNS,
+    LABELS,
     MAX_ROWS,
     ImportProblem,
     ImportRejected,
@@ -296,6 +297,60 @@ def test_api_bad_rows_write_nothing(essex):
         assert not Offer.objects.exists()
 
 
+@pytest.mark.parametrize("field, value, limit", [
+    ("reference", "R" * 33, 32),
+    ("course_type", "N" * 13, 12),
+    ("first_name", "F" * 101, 100),
+    ("last_name", "L" * 101, 100),
+    ("postcode", "CM1   1QH", 8),
+    ("address", "A" * 1001, 1000),
+    ("email", "e" * 243 + "@example.com", 254),
+    ("phone", "0" * 33, 32),
+    # Upper-casing lengthens it: 16 characters as sent, 32 as it would be stored.
+    ("licence_number", "ß" * 16, 16),
+])
+def test_text_longer_than_its_column_is_a_row_error(essex, field, value, limit):
+    with pytest.raises(ImportRejected) as rejected:
+        run_import(essex, [offer_row(), offer_row(**{"reference": "ESX-200002", field: value})])
+    assert rejected.value.errors == [{"row": 2, "field": field, "message": (
+        f"The {LABELS[field]} must be {limit} characters or fewer.")}]
+    with schema_context(essex.schema_name):
+        assert not Offer.objects.exists()
+
+
+def test_a_licence_number_is_bounded_once_its_spaces_are_removed(essex):
+    run_import(essex, [offer_row(licence_number="morga 753116 sm9ij")])
+    with schema_context(essex.schema_name):
+        assert Offer.objects.get().licence_number == "MORGA753116SM9IJ"
+
+
+@pytest.mark.parametrize("value", [7700900982, 1e308, True, ["07700"], {"number": "07700"}])
+def test_api_refuses_values_that_are_not_text(essex, value):
+    _, key = api_key(essex)
+    response = api(key).post("/api/v1/offers/", {"offers": [offer_row(phone=value)]},
+                             format="json", **ESSEX)
+    assert response.status_code == 400
+    assert response.json()["errors"]["rows"] == [{"row": 1, "field": "phone", "message": (
+        "The phone number must be text in quotes, not a number, true/false, list or object.")}]
+
+
+def test_api_takes_null_as_a_blank_optional_value(essex):
+    _, key = api_key(essex)
+    response = api(key).post("/api/v1/offers/", {"offers": [offer_row(email=None, phone=None)]},
+                             format="json", **ESSEX)
+    assert response.status_code == 201, response.content
+    with schema_context(essex.schema_name):
+        assert Offer.objects.get().email == ""
+
+
+def test_api_reports_a_licence_number_too_long_to_store(essex):
+    _, key = api_key(essex)
+    response = api(key).post("/api/v1/offers/", {"offers": [offer_row(licence_number="ß" * 16)]},
+                             format="json", **ESSEX)
+    assert response.status_code == 400
+    assert [row["field"] for row in response.json()["errors"]["rows"]] == ["licence_number"]
+
+
 def test_api_refuses_missing_bad_revoked_and_foreign_keys(essex, south_wales):
     stored, key = api_key(essex)
     body = {"offers": [offer_row()]}
@@ -416,6 +471,18 @@ def test_upload_with_bad_rows_shows_the_problems_and_imports_nothing(essex, esse
                  "The critical date must be after the offence date.", "critical_date",
                  "There is no course type with the code NOPE."):
         assert text in page
+    with schema_context(essex.schema_name):
+        assert not Offer.objects.exists()
+
+
+def test_upload_with_text_too_long_for_its_column_names_the_row_and_field(essex, essex_admin,
+                                                                          client):
+    client.force_login(essex_admin)
+    response = upload(client, csv_bytes([offer_row(), offer_row("ESX-200002",
+                                                                last_name="L" * 101)]))
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "last_name" in page and "The last name must be 100 characters or fewer." in page
     with schema_context(essex.schema_name):
         assert not Offer.objects.exists()
 

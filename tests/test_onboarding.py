@@ -166,6 +166,44 @@ def test_api_reports_bad_input_per_field(db, provider_admin):
     assert {"name", "slug", "admin_email", "primary_colour"} <= set(response.json()["errors"])
 
 
+NORFOLK_BODY = {"name": "Norfolk County Council", "slug": "norfolk", "kind": "county_council",
+                "admin_email": "lead@norfolk.test"}
+
+
+@pytest.mark.parametrize("field, value, limit", [
+    ("name", "N" * 201, 200),
+    ("slug", "n" * 51, 50),
+    ("admin_email", "a" * 243 + "@norfolk.test", 254),
+    ("admin_name", "A" * 201, 200),
+    ("display_name_en", "D" * 201, 200),
+    ("display_name_cy", "D" * 201, 200),
+    ("contact_email", "c" * 243 + "@norfolk.test", 254),
+    ("contact_phone", "0" * 33, 32),
+    ("primary_colour", "#" + "0" * 7, 7),
+    ("languages", "en" * 5, 8),
+    ("domain", "d" * 254, 253),
+])
+def test_api_refuses_text_longer_than_its_column(db, provider_admin, field, value, limit):
+    response = api_client_for(provider_admin).post(
+        "/api/platform/v1/organisations/", {**NORFOLK_BODY, field: value}, format="json",
+        HTTP_HOST="localhost")
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        field: [f"Ensure this field has no more than {limit} characters."]}
+    assert not ClientOrganisation.objects.filter(slug="norfolk").exists()
+    assert not schema_exists("client_norfolk")
+
+
+@pytest.mark.parametrize("value", [1e308, 10 ** 300, True, None, ["Norfolk"], {"en": "Norfolk"}])
+def test_api_refuses_values_that_are_not_text(db, provider_admin, value):
+    response = api_client_for(provider_admin).post(
+        "/api/platform/v1/organisations/", {**NORFOLK_BODY, "name": value}, format="json",
+        HTTP_HOST="localhost")
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"name"}
+    assert not ClientOrganisation.objects.filter(slug="norfolk").exists()
+
+
 def test_console_form_onboards_and_shows_errors(db, client, provider_admin):
     sign_in_verified(client, provider_admin)
     bad = client.post("/clients/new/", {"name": "", "slug": "essex"}, HTTP_HOST="localhost")

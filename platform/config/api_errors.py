@@ -1,6 +1,15 @@
-"""API errors as one JSON shape: {"errors": {field: [messages]}} with the right status code."""
+"""API errors as one JSON shape: {"errors": {field: [messages]}} with the right status code.
 
+DRF's own errors pass through `exception_handler`. What fails outside DRF under /api/ (an
+address no endpoint answers, an unhandled exception, a request Django itself refuses) gets the
+same shape from the error handlers both URL trees name; pages keep their HTML error pages."""
+
+from django.http import JsonResponse
+from django.views import defaults
+from rest_framework import exceptions
 from rest_framework.views import exception_handler as drf_exception_handler
+
+API_PREFIX = "/api/"
 
 
 def exception_handler(exc, context):
@@ -15,3 +24,37 @@ def exception_handler(exc, context):
     else:
         response.data = {"errors": {"__all__": data}}
     return response
+
+
+def error_response(status: int, message) -> JsonResponse:
+    return JsonResponse({"errors": {"__all__": [str(message)]}}, status=status)
+
+
+def _is_api(request) -> bool:
+    return request.path_info.startswith(API_PREFIX)
+
+
+# DRF's messages for the same statuses, so that a caller sees one wording whoever answered.
+
+def bad_request(request, exception):
+    if _is_api(request):
+        return error_response(400, exceptions.ParseError.default_detail)
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request, exception):
+    if _is_api(request):
+        return error_response(403, exceptions.PermissionDenied.default_detail)
+    return defaults.permission_denied(request, exception)
+
+
+def page_not_found(request, exception):
+    if _is_api(request):
+        return error_response(404, exceptions.NotFound.default_detail)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    if _is_api(request):
+        return error_response(500, exceptions.APIException.default_detail)
+    return defaults.server_error(request)

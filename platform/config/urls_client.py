@@ -1,10 +1,11 @@
 """URLs of every client domain (the client's own schema)."""
 
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
+from drf_spectacular.views import SpectacularAPIView
 
 from booking.api import CurrentOrganisation, OfferImport, OfferStatus
 
+from .api_docs import ApiReference
 from .health import healthz
 
 api_patterns = [
@@ -12,8 +13,14 @@ api_patterns = [
     path("offers/", OfferImport.as_view(), name="offers"),
     path("offers/<str:reference>/", OfferStatus.as_view(), name="offer"),
     path("schema/", SpectacularAPIView.as_view(urlconf="config.urls_client"), name="schema"),
-    path("docs/", SpectacularRedocView.as_view(url_name="client_api:schema"), name="docs"),
+    path("docs/", ApiReference.as_view(url_name="client_api:schema"), name="docs"),
 ]
+
+# JSON in the API error shape under /api/, the HTML error pages elsewhere.
+handler400 = "config.api_errors.bad_request"
+handler403 = "config.api_errors.permission_denied"
+handler404 = "config.api_errors.page_not_found"
+handler500 = "config.api_errors.server_error"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),

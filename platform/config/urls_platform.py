@@ -2,18 +2,25 @@
 
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
+from drf_spectacular.views import SpectacularAPIView
 
 from tenants.api import OrganisationList
 from tenants.webhooks import stripe_webhook
 
+from .api_docs import ApiReference
 from .health import healthz
 
 api_patterns = [
     path("organisations/", OrganisationList.as_view(), name="organisations"),
     path("schema/", SpectacularAPIView.as_view(urlconf="config.urls_platform"), name="schema"),
-    path("docs/", SpectacularRedocView.as_view(url_name="platform_api:schema"), name="docs"),
+    path("docs/", ApiReference.as_view(url_name="platform_api:schema"), name="docs"),
 ]
+
+# JSON in the API error shape under /api/, the HTML error pages elsewhere.
+handler400 = "config.api_errors.bad_request"
+handler403 = "config.api_errors.permission_denied"
+handler404 = "config.api_errors.page_not_found"
+handler500 = "config.api_errors.server_error"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
