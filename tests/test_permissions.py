@@ -1,7 +1,6 @@
 """One permission mechanism: memberships of the client whose domain answered, with a role."""
 
 import pytest
-from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -57,13 +56,14 @@ def test_provider_staff_must_pass_the_second_factor(db, provider_admin, client):
 
 
 def test_sign_in_locks_after_five_failures(essex, essex_admin, client):
-    for _ in range(5):
+    for _ in range(4):
         response = client.post("/accounts/sign-in/", {"email": essex_admin.email,
                                                       "password": "wrong"},
                                HTTP_HOST="essex.localhost")
-        assert response.status_code == 200
-    essex_admin.refresh_from_db()
-    assert essex_admin.locked_until > timezone.now()
+        assert response.status_code == 200 and b"locked" not in response.content
+    fifth = client.post("/accounts/sign-in/", {"email": essex_admin.email, "password": "wrong"},
+                        HTTP_HOST="essex.localhost")
+    assert b"locked" in fifth.content
     # Even the right password is refused while locked, with a message that says so.
     response = client.post("/accounts/sign-in/", {"email": essex_admin.email, "password": PASSWORD},
                            HTTP_HOST="essex.localhost")
@@ -72,14 +72,23 @@ def test_sign_in_locks_after_five_failures(essex, essex_admin, client):
 
 
 def test_sign_in_works_and_resets_failures(essex, essex_admin, client):
-    client.post("/accounts/sign-in/", {"email": essex_admin.email, "password": "wrong"},
-                HTTP_HOST="essex.localhost")
+    from axes.models import AccessAttempt
+
+    for _ in range(4):
+        client.post("/accounts/sign-in/", {"email": essex_admin.email, "password": "wrong"},
+                    HTTP_HOST="essex.localhost")
     response = client.post("/accounts/sign-in/", {"email": essex_admin.email.upper(),
                                                   "password": PASSWORD, "next": "/manage/"},
                            HTTP_HOST="essex.localhost")
     assert response.status_code == 302 and response["Location"] == "/manage/"
-    essex_admin.refresh_from_db()
-    assert essex_admin.failed_login_count == 0
+    assert not AccessAttempt.objects.filter(username=essex_admin.email).exists()
+    # The count started again: four more wrong passwords do not lock.
+    client.post("/accounts/sign-out/", HTTP_HOST="essex.localhost")
+    for _ in range(4):
+        response = client.post("/accounts/sign-in/", {"email": essex_admin.email,
+                                                      "password": "wrong"},
+                               HTTP_HOST="essex.localhost")
+    assert b"locked" not in response.content
 
 
 def test_totp_set_up_and_sign_in(db, client):
@@ -123,3 +132,65 @@ def test_usergroup_member_alone_is_not_client_staff(essex, client):
     user = make_user("member@essex.test", organisation=essex, role=Role.USERGROUP_MEMBER)
     client.force_login(user)
     assert client.get("/manage/", HTTP_HOST="essex.localhost").status_code == 403
+
+
+# --- the second factor on the API, and methods an endpoint does not have ----------------------
+
+def _session_api(user, *, verified):
+    api = APIClient()
+    if verified:
+        sign_in_verified(api, user)
+    else:
+        api.force_login(user)
+    return api
+
+
+def test_the_platform_api_needs_the_second_factor_of_a_session(db, provider_admin):
+    from tenants.models import ClientOrganisation
+
+    password_only = _session_api(provider_admin, verified=False)
+    listed = password_only.get("/api/platform/v1/organisations/", HTTP_HOST="localhost")
+    assert listed.status_code == 403
+    [message] = listed.json()["errors"]["__all__"]
+    assert "two-factor" in message and "/accounts/sign-in/two-factor/" in message
+    onboard = password_only.post("/api/platform/v1/organisations/", {
+        "name": "Kent Police", "slug": "kent", "kind": "police_force",
+        "admin_email": "chief@kent.test"}, format="json", HTTP_HOST="localhost")
+    assert onboard.status_code == 403
+    assert not ClientOrganisation.objects.filter(slug="kent").exists()
+    verified = _session_api(provider_admin, verified=True)
+    assert verified.get("/api/platform/v1/organisations/", HTTP_HOST="localhost").status_code == 200
+
+
+def test_the_client_api_needs_the_second_factor_of_whoever_set_it_up(essex):
+    officer = make_user("careful@essex.test", organisation=essex, role=Role.CLIENT_ADMIN,
+                        verified_device=True)
+    refused = _session_api(officer, verified=False).get("/api/v1/organisation/",
+                                                        HTTP_HOST="essex.localhost")
+    assert refused.status_code == 403 and "two-factor" in refused.json()["errors"]["__all__"][0]
+    allowed = _session_api(officer, verified=True).get("/api/v1/organisation/",
+                                                       HTTP_HOST="essex.localhost")
+    assert allowed.status_code == 200
+
+
+def test_a_token_is_a_credential_of_its_own(db, provider_admin):
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=provider_admin).key}")
+    assert api.get("/api/platform/v1/organisations/", HTTP_HOST="localhost").status_code == 200
+
+
+@pytest.mark.parametrize("method", ["put", "patch", "delete"])
+@pytest.mark.parametrize("path, host, allowed", [
+    ("/api/platform/v1/organisations/", "localhost", {"GET", "POST"}),
+    ("/api/v1/offers/", "essex.localhost", {"POST"}),
+    ("/api/v1/organisation/", "essex.localhost", {"GET"}),
+])
+def test_a_method_an_endpoint_does_not_have_is_405(essex, provider_admin, essex_admin, method,
+                                                    path, host, allowed):
+    user = provider_admin if host == "localhost" else essex_admin
+    response = getattr(_session_api(user, verified=True), method)(path, {}, format="json",
+                                                                  HTTP_HOST=host)
+    assert response.status_code == 405
+    assert allowed <= {m.strip() for m in response["Allow"].split(",")}
+    assert method.upper() not in response["Allow"]
+    assert response.json()["errors"]["__all__"]

@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def run_manage(*args, **env):
     environment = {k: v for k, v in os.environ.items()
                    if k not in ("SECRET_KEY", "DEBUG", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET",
+                                "TRUSTED_PROXY_HOPS",
                                 # set by the browser tests for Playwright's event loop
                                 "DJANGO_ALLOW_ASYNC_UNSAFE")}
     environment.update(env)
@@ -29,8 +30,20 @@ def test_production_without_secret_key_is_a_clear_error():
     assert "SECRET_KEY is not set" in result.stderr
 
 
-def test_production_without_stripe_keys_is_a_clear_error():
+def test_production_without_trusted_proxy_hops_is_a_clear_error():
     result = run_manage("check", DEBUG="0", SECRET_KEY="x" * 60)
+    assert result.returncode != 0
+    assert "TRUSTED_PROXY_HOPS is not set" in result.stderr
+
+
+def test_trusted_proxy_hops_must_be_a_count():
+    result = run_manage("check", TRUSTED_PROXY_HOPS="one")
+    assert result.returncode != 0
+    assert "TRUSTED_PROXY_HOPS must be a whole number" in result.stderr
+
+
+def test_production_without_stripe_keys_is_a_clear_error():
+    result = run_manage("check", DEBUG="0", SECRET_KEY="x" * 60, TRUSTED_PROXY_HOPS="1")
     assert result.returncode != 0
     assert "STRIPE_SECRET_KEY is not set" in result.stderr
 
@@ -38,7 +51,7 @@ def test_production_without_stripe_keys_is_a_clear_error():
 def test_check_deploy_is_clean_in_production_mode():
     result = run_manage(
         "check", "--deploy", "--fail-level", "WARNING",
-        DEBUG="0", SECRET_KEY="prod-" + "k3y-0f-m4ny-d1ff3r3nt-ch4r4ct3rs-" * 2,
+        DEBUG="0", SECRET_KEY="prod-" + "k3y-0f-m4ny-d1ff3r3nt-ch4r4ct3rs-" * 2, TRUSTED_PROXY_HOPS="1",
         STRIPE_SECRET_KEY="sk_live_placeholder", STRIPE_WEBHOOK_SECRET="whsec_placeholder",
         ALLOWED_HOSTS="bookings.example.org,.bookings.example.org",
         PLATFORM_DOMAIN="bookings.example.org",

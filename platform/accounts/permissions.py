@@ -1,13 +1,19 @@
 """The one permission check, used by every page (RequiresAction / requires_action) and every
-API endpoint (HasAction). A login for client A gives nothing on client B: client actions are
-checked against memberships of the client whose domain served the request."""
+API endpoint (HasAction), each after the one second-factor check (second_factor.is_missing). A
+login for client A gives nothing on client B: client actions are checked against memberships of
+the client whose domain served the request."""
 
 from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.permissions import BasePermission
 
+from . import second_factor
 from .roles import CLIENT_ACTIONS, PLATFORM_ACTIONS
 
 
@@ -35,16 +41,6 @@ def is_allowed(user, organisation, action: str) -> bool:
     raise KeyError(f"Unknown action {action!r}: add it to accounts/roles.py")
 
 
-def needs_second_factor(request) -> bool:
-    """Provider staff must have passed TOTP; so must anyone who has set TOTP up."""
-    from django_otp import user_has_device
-
-    user = request.user
-    if getattr(user, "otp_device", None) is not None:
-        return False
-    return user.is_provider_staff or user_has_device(user)
-
-
 def check(request, action: str) -> None:
     organisation = getattr(request, "tenant", None)
     if not is_allowed(request.user, organisation, action):
@@ -59,11 +55,8 @@ def requires_action(action: str):
         def wrapped(request, *args, **kwargs):
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            if needs_second_factor(request):
-                from django.shortcuts import redirect
-                from django.urls import reverse
-
-                return redirect(f"{reverse('accounts:two_factor')}?next={request.get_full_path()}")
+            if second_factor.is_missing(request.user):
+                return redirect(second_factor.page_url(request.get_full_path()))
             check(request, action)
             return view(request, *args, **kwargs)
 
@@ -93,11 +86,16 @@ def _api_key_model():
 class HasAction(BasePermission):
     """DRF permission: the view's `required_action` (or `required_actions[method]`).
 
-    Staff are checked by their role at the current client. A client API key (request.auth is
-    a booking.ApiKey, found in the current client's schema by booking.api_auth) may perform
-    exactly the client actions in its `scopes`, and nothing else."""
+    Staff are checked by their role at the current client, after the second factor where their
+    account needs it. A client API key (request.auth is a booking.ApiKey, found in the current
+    client's schema by booking.api_auth) may perform exactly the client actions in its `scopes`,
+    and nothing else."""
 
     def has_permission(self, request, view):
+        if request.method not in view.allowed_methods:
+            # A method the view does not have is refused as such (405 with Allow), not as a 403
+            # that reads as "someone else may".
+            raise MethodNotAllowed(request.method)
         actions = getattr(view, "required_actions", None)
         action = (actions or {}).get(request.method) or getattr(view, "required_action", None)
         if action is None:
@@ -109,4 +107,8 @@ class HasAction(BasePermission):
                     and action in CLIENT_ACTIONS and action in (key.scopes or []))
         if not hasattr(request.user, "memberships"):
             return False  # any other non-user principal gets nothing
+        if second_factor.is_missing(request.user, credential=request.auth):
+            self.message = _("This account needs two-factor authentication: enter your security "
+                             "code at %(url)s, then try again.") % {"url": reverse("accounts:two_factor")}
+            return False
         return is_allowed(request.user, organisation, action)

@@ -1,17 +1,21 @@
 """Staff sign-in with lock-out, and the TOTP second factor."""
 
 from dataclasses import dataclass
-from datetime import timedelta
 
+from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.contrib.auth.signals import user_login_failed
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_tenants.utils import get_public_schema_name, schema_context
 
-from audit.services import record
+from audit.services import SYSTEM_ACTOR, client_ip, record
 
 from .models import User
+from .roles import PROVIDER_ROLES
 
 
 @dataclass
@@ -20,33 +24,51 @@ class SignInResult:
     locked: bool = False
 
 
-def sign_in(*, email: str, password: str, request=None, ip_address=None) -> SignInResult:
-    """Check a password. After LOGIN_MAX_FAILURES failures in a row the account is locked for
-    LOGIN_LOCKOUT_MINUTES, whether or not the next password is right."""
+def sign_in(*, email: str, password: str, organisation, request) -> SignInResult:
+    """Check a password on the site of `organisation` (None: the control plane).
+
+    django-axes counts failures per e-mail address and source address together
+    (settings.AXES_*): after the limit that pair is refused, right password or not, real account
+    or not, while the same person elsewhere is not. A right password for someone who does not
+    work for this client is refused and counted exactly like a wrong one."""
     email = (email or "").strip().lower()
+    credentials = {settings.AXES_USERNAME_FORM_FIELD: email}
     with transaction.atomic(durable=True):
-        account = User.objects.select_for_update().filter(email__iexact=email).first()
-        now = timezone.now()
-        if account is not None and account.is_locked(now):
+        if not AxesProxyHandler.is_allowed(request, credentials):
             return SignInResult(user=None, locked=True)
         user = authenticate(request, email=email, password=password)
-        if account is None:
-            return SignInResult(user=None)
-        if user is None:
-            account.failed_login_count += 1
-            locked = account.failed_login_count >= settings.LOGIN_MAX_FAILURES
-            if locked:
-                account.locked_until = now + timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
-                account.failed_login_count = 0
-                record(actor="system", action="user.locked_out", obj=account,
-                       after={"locked_until": account.locked_until}, ip_address=ip_address)
-            account.save(update_fields=["failed_login_count", "locked_until"])
-            return SignInResult(user=None, locked=locked)
-        if account.failed_login_count or account.locked_until:
-            account.failed_login_count = 0
-            account.locked_until = None
-            account.save(update_fields=["failed_login_count", "locked_until"])
+        if user is not None and not _works_here(user, organisation):
+            user = None
+            # Counted by axes as the failure it is (authenticate() sends the same signal).
+            user_login_failed.send(sender=__name__, credentials=credentials, request=request)
+        if user is None and request.axes_locked_out:
+            _record_lock_out(email, organisation=organisation, ip_address=client_ip(request))
+            return SignInResult(user=None, locked=True)
         return SignInResult(user=user)
+
+
+def _works_here(user, organisation) -> bool:
+    """A client's site signs in its own staff and the provider's; the control plane anyone."""
+    if organisation is None:
+        return True
+    return user.memberships.filter(is_active=True).filter(
+        Q(organisation=organisation) | Q(organisation__isnull=True, role__in=PROVIDER_ROLES)
+    ).exists()
+
+
+def _record_lock_out(email: str, *, organisation, ip_address) -> None:
+    """In the control plane's trail, against the client whose site it happened on; in that
+    client's own trail too if the address is one of its staff (never another client's)."""
+    account = User.objects.filter(email__iexact=email).first()
+    entry = {"actor": SYSTEM_ACTOR, "action": "user.locked_out", "obj": account,
+             "organisation": organisation, "ip_address": ip_address,
+             "after": {"email": email, "until": timezone.now() + settings.AXES_COOLOFF_TIME}}
+    with schema_context(get_public_schema_name()):
+        record(**entry)
+    if (organisation is not None and account is not None
+            and account.memberships.filter(organisation=organisation).exists()):
+        with schema_context(organisation.schema_name):
+            record(**entry)
 
 
 def start_totp_setup(user) -> TOTPDevice:
@@ -72,7 +94,5 @@ def confirm_totp_setup(user, device_id: int, token: str, *, ip_address=None) -> 
 def set_password(user, password: str, *, ip_address=None) -> None:
     with transaction.atomic(durable=True):
         user.set_password(password)
-        user.failed_login_count = 0
-        user.locked_until = None
-        user.save(update_fields=["password", "failed_login_count", "locked_until"])
+        user.save(update_fields=["password"])
         record(actor=user, action="user.password_set", obj=user, ip_address=ip_address)

@@ -21,9 +21,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.services import client_ip
 
-from . import services
+from . import second_factor, services
 from .forms import SetPasswordForm, SignInForm, TokenForm
-from .permissions import needs_second_factor
 
 
 def _home(request) -> str:
@@ -50,7 +49,7 @@ def sign_in(request):
     if request.method == "POST" and form.is_valid():
         result = services.sign_in(email=form.cleaned_data["email"],
                                   password=form.cleaned_data["password"],
-                                  request=request, ip_address=client_ip(request))
+                                  organisation=getattr(request, "tenant", None), request=request)
         if result.locked:
             form.add_error(None, _("Your account is locked after too many failed attempts. "
                                    "Try again in 15 minutes or ask an administrator."))
@@ -58,8 +57,8 @@ def sign_in(request):
             form.add_error(None, _("Enter a correct email address and password."))
         else:
             login(request, result.user)
-            if needs_second_factor(request):
-                return redirect(f"{reverse('accounts:two_factor')}?next={_next_url(request)}")
+            if second_factor.is_missing(request.user):
+                return redirect(second_factor.page_url(_next_url(request)))
             return redirect(_next_url(request))
     return render(request, "accounts/sign_in.html",
                   {"form": form, "next": _next_url(request), "base_template": _base_template(request)})

@@ -1,5 +1,6 @@
 """Writing the audit trail. Call `record` inside the service's own transaction, so the entry
-commits or rolls back with the change it describes."""
+commits or rolls back with the change it describes. It writes to the current schema's trail: a
+service decides which trail an event belongs in and switches to it (schema_context)."""
 
 from django.db import transaction
 
@@ -18,6 +19,8 @@ def record(
     after: dict | None = None,
     ip_address: str | None = None,
 ) -> AuditEntry:
+    """`obj` is the record the entry is about, or None when there is none (a sign-in lock-out
+    for an e-mail address that names no account)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit.record must run inside the service's transaction")
     user = actor if getattr(actor, "is_authenticated", False) else None
@@ -26,9 +29,9 @@ def record(
         actor_label=user.email if user else (actor if isinstance(actor, str) else SYSTEM_ACTOR),
         organisation=organisation,
         action=action,
-        object_type=obj._meta.label,
-        object_id=str(obj.pk),
-        object_repr=str(obj)[:200],
+        object_type=obj._meta.label if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        object_repr=str(obj)[:200] if obj is not None else "",
         before=before,
         after=after,
         ip_address=ip_address,

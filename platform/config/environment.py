@@ -29,6 +29,13 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def as_count(name: str, value: str) -> int:
+    """A setting that counts something (0 or more)."""
+    if not value.strip().isdigit():
+        raise ImproperlyConfigured(f"{name} must be a whole number, 0 or more, not {value!r}")
+    return int(value)
+
+
 def require_in_production(name: str, debug: bool, development_default: str) -> str:
     """Production refuses to start without a real value; development gets a safe default."""
     value = env_str(name)
