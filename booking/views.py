@@ -9,21 +9,27 @@ from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from config.headers import public_page
+
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
+@public_page
 def start(request):
     return render(request, "site/start.html")
 
 
+@public_page
 def accessibility(request):
     return render(request, "site/accessibility.html")
 
 
+@public_page
 def privacy(request):
     return render(request, "site/privacy.html")
 
 
+@public_page
 def contact(request):
     hours = request.tenant.opening_hours or {}
     opening = [(day, hours.get(day)) for day in DAY_NAMES]

@@ -4,14 +4,17 @@ Unset service URLs fall back to embedded defaults for development: pgserver for 
 eager Celery and the database cache for Redis, localstripe for Stripe, files for e-mail.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from . import embedded
 from .environment import (
+    as_count,
     email_settings,
     env_bool,
     env_list,
@@ -45,9 +48,13 @@ SHARED_APPS = [
     "django.contrib.admin",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    # Sign-in attempts and lock-outs, in the public schema only (never in TENANT_APPS): one
+    # person signs in on every client's site with the same account.
+    "axes",
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "console",
     "billing",
     "usergroup",
@@ -73,8 +80,12 @@ TENANT_LIMIT_SET_CALLS = True
 
 MIDDLEWARE = [
     "tenants.middleware.ClientOrganisationMiddleware",
+    "config.request_hygiene.RequestHygieneMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "config.headers.ContentSecurityPolicyMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    "config.headers.PrivateByDefaultMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "tenants.middleware.ClientLanguageMiddleware",
@@ -174,12 +185,54 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 # How many proxies we run in front of the app (the load balancer: 1). Their X-Forwarded-For
-# entries give the caller's address; 0 trusts none (development).
-TRUSTED_PROXY_HOPS = int(env_str("TRUSTED_PROXY_HOPS", "0"))
-# Staff accounts lock after this many failed sign-ins in a row, for LOGIN_LOCKOUT_MINUTES.
-LOGIN_MAX_FAILURES = 5
-LOGIN_LOCKOUT_MINUTES = 15
+# entries give the caller's address; 0 trusts none (development). Production must say: a wrong
+# guess either way gives everyone one address (every lock-out shared) or lets callers pick theirs.
+TRUSTED_PROXY_HOPS = as_count("TRUSTED_PROXY_HOPS", require_in_production("TRUSTED_PROXY_HOPS", DEBUG, "0"))
 OTP_TOTP_ISSUER = "Waymark"
+# Sign-in lock-out (django-axes): 5 wrong passwords for one e-mail address from one address lock
+# that pair for 15 minutes. Never by account alone, so nobody can lock a member of staff out from
+# elsewhere; never by e-mail alone, so only a tried address is ever "locked", real account or not.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_FORM_FIELD = "email"
+AXES_CLIENT_IP_CALLABLE = "audit.services.client_ip"
+# No AxesMiddleware: accounts.services.sign_in reads the lock itself and our sign-in page says so;
+# the middleware would only swap that page for axes' own.
+SILENCED_SYSTEM_CHECKS = ["axes.W002"]
+# Security headers (docs/deployment.md, "Security headers"). The page loads only what we serve;
+# inline code runs only with the response's nonce; config.headers adds Stripe.js's origins to
+# each response, from where tenants.stripe_gateway says Stripe.js is served.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [NONE],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "object-src": [NONE],
+    },
+}
+# No page uses these; a script that got in could not either. `payment` is for Stripe's payment
+# request button (Apple Pay, Google Pay), which we do not offer. Only names Chromium knows: it
+# reports any other as an error in the header (tests/browser/test_headers.py).
+PERMISSIONS_POLICY = {
+    feature: [] for feature in (
+        "accelerometer", "autoplay", "browsing-topics", "camera", "display-capture",
+        "encrypted-media", "geolocation", "gyroscope", "hid", "idle-detection", "local-fonts",
+        "magnetometer", "microphone", "midi", "payment", "publickey-credentials-get",
+        "screen-wake-lock", "serial", "usb", "xr-spatial-tracking",
+    )
+}
 
 # --- Internationalisation ----------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
@@ -254,6 +307,10 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON in and out, and nothing else: a form-encoded body gets 415, and the schema documents
+    # exactly what the API takes and gives.
+    "DEFAULT_PARSER_CLASSES": ["config.api_parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
@@ -261,12 +318,18 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_THROTTLE_RATES": {"anon": "60/minute", "user": "600/minute"},
     "EXCEPTION_HANDLER": "config.api_errors.exception_handler",
+    # The key for errors of the request as a whole, as in {"errors": {"__all__": [...]}}.
+    "NON_FIELD_ERRORS_KEY": "__all__",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Waymark API",
     "DESCRIPTION": "Client API (/api/v1/) and platform API (/api/platform/v1/).",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Redoc from our own static files: the page's policy allows no CDN (docs/deployment.md).
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "config.api_schema.document_errors"],
 }
 
 LOGGING = {

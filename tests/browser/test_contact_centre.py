@@ -15,7 +15,7 @@ from booking.models import Booking, CallLog, Hold, Offer, OfferEvent
 
 from ..conftest import PASSWORD, enable_card_payments, make_user
 from ..journey_data import make_journey_data
-from .conftest import assert_accessible, site
+from .conftest import assert_accessible, new_page, site
 from .test_payment import fill_card
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -94,7 +94,7 @@ def test_agent_books_a_caller_by_phone_and_logs_the_call(essex, live_server, pag
     [text] = text_outbox
     link = re.search(r"https?://essex\.localhost(?::\d+)?(/pay/\S+/)", text.body).group(1)
 
-    caller = page.context.browser.new_page()  # the caller, on their own phone
+    caller = new_page(page.context.browser)  # the caller, on their own phone
     caller.goto(base + link)
     caller.get_by_role("heading", name="Pay for your course").wait_for()
     assert_accessible(caller)
@@ -102,7 +102,7 @@ def test_agent_books_a_caller_by_phone_and_logs_the_call(essex, live_server, pag
     caller.get_by_role("button", name="Pay £95.00").click()
     caller.locator(".govuk-panel--confirmation").wait_for()
     assert_accessible(caller)
-    caller.close()
+    caller.context.close()
     with schema_context(essex.schema_name):
         assert Booking.objects.get(pk=booking.pk).status == "confirmed"
 
