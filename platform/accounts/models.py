@@ -7,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 from .roles import PROVIDER_ROLES, Role
 
+PROVIDER_ROLES_IN_ORDER = sorted(PROVIDER_ROLES, reverse=True)
+
 
 class UserManager(BaseUserManager):
     use_in_migrations = True
@@ -66,6 +68,9 @@ class Membership(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        # The role lists in a constraint must come out in one order, or makemigrations sees a
+        # change under some hash seeds (a frozenset's order varies); this is the order the first
+        # migration recorded.
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "organisation", "role"], name="membership_unique_role"
@@ -78,10 +83,10 @@ class Membership(models.Model):
             # Provider roles belong to the provider, client roles to a client: never mixed.
             models.CheckConstraint(
                 condition=(
-                    models.Q(organisation__isnull=True, role__in=list(PROVIDER_ROLES))
+                    models.Q(organisation__isnull=True, role__in=PROVIDER_ROLES_IN_ORDER)
                     | (
                         models.Q(organisation__isnull=False)
-                        & ~models.Q(role__in=list(PROVIDER_ROLES))
+                        & ~models.Q(role__in=PROVIDER_ROLES_IN_ORDER)
                     )
                 ),
                 name="membership_role_matches_scope",

@@ -1,0 +1,21 @@
+"""The booking domain's models (client schemas, app label `booking`), one module per aggregate."""
+
+from .api_keys import ApiKey  # noqa: F401
+from .bookings import Booking, Channel, Hold  # noqa: F401
+from .calls import CallLog  # noqa: F401
+from .cases import SpecialCircumstancesCase  # noqa: F401
+from .catalogue import (  # noqa: F401
+    WEEKDAY_CODES,
+    CourseType,
+    DeliveryMode,
+    Language,
+    Trainer,
+    TrainerAbsence,
+    Venue,
+    every_day,
+)
+from .correspondence import CorrespondenceTemplate  # noqa: F401
+from .events import OfferEvent  # noqa: F401
+from .offers import Offer  # noqa: F401
+from .payments import Payment, Refund  # noqa: F401
+from .sessions import CourseSession  # noqa: F401

@@ -1,0 +1,74 @@
+"""Holds (a seat kept while details and payment are taken) and bookings."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .offers import Offer
+from .sessions import CourseSession
+
+
+class Hold(models.Model):
+    """A seat kept for one offer while details and payment are taken. Expired holds simply stop
+    counting; nothing has to run for their seat to come free."""
+
+    offer = models.OneToOneField(Offer, on_delete=models.CASCADE, related_name="hold")
+    session = models.ForeignKey(CourseSession, on_delete=models.CASCADE, related_name="holds")
+    expires_at = models.DateTimeField(db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["session", "expires_at"], name="hold_live_by_session")]
+
+    def __str__(self):
+        return f"Hold {self.offer} on {self.session_id} until {self.expires_at:%H:%M}"
+
+
+class Channel(models.TextChoices):
+    ONLINE = "online", _("Online")
+    TELEPHONE = "telephone", _("Telephone")
+    ADMIN = "admin", _("Administrator")
+    API = "api", _("API")
+    SYSTEM = "system", _("System")
+
+
+class Booking(models.Model):
+    class Status(models.TextChoices):
+        PENDING_PAYMENT = "pending_payment", _("Pending payment")
+        CONFIRMED = "confirmed", _("Confirmed")
+        TRANSFERRED = "transferred", _("Transferred")
+        CANCELLED = "cancelled", _("Cancelled")
+        COMPLETED = "completed", _("Attended and completed")
+        DID_NOT_ATTEND = "did_not_attend", _("Did not attend")
+        REFUSED_ENTRY = "refused_entry", _("Refused entry")
+        NOT_COMPLETED = "not_completed", _("Left early or not completed")
+
+    ACTIVE = (Status.PENDING_PAYMENT, Status.CONFIRMED)
+
+    reference = models.CharField(max_length=12, unique=True)
+    offer = models.ForeignKey(Offer, on_delete=models.PROTECT, related_name="bookings")
+    session = models.ForeignKey(CourseSession, on_delete=models.PROTECT, related_name="bookings")
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    status = models.CharField(max_length=16, choices=Status.choices)
+    fee_pence = models.PositiveIntegerField()
+    # What the person agreed to: the fee components and the policy at the time of booking.
+    fee_snapshot = models.JSONField()
+    policy_snapshot = models.JSONField()
+    transfer_count = models.PositiveIntegerField(default=0)
+    transferred_from = models.OneToOneField("self", null=True, blank=True,
+                                            on_delete=models.PROTECT, related_name="transferred_to")
+    made_by = models.CharField(max_length=254)
+    created_at = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["offer"], condition=models.Q(status__in=["pending_payment", "confirmed"]),
+                name="one_active_booking_per_offer",
+            ),
+        ]
+
+    def __str__(self):
+        return self.reference

@@ -1,0 +1,67 @@
+"""Offers from the police referral feed."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .catalogue import CourseType, Language
+
+
+class Offer(models.Model):
+    """A police referral: this person may book this course until the critical date."""
+
+    class Status(models.TextChoices):
+        OFFERED = "offered", _("Offered")
+        BOOKED = "booked", _("Booked")
+        COMPLETED = "completed", _("Attended and completed")
+        DID_NOT_ATTEND = "did_not_attend", _("Did not attend")
+        REFUSED_ENTRY = "refused_entry", _("Refused entry")
+        NOT_COMPLETED = "not_completed", _("Left early or not completed")
+        CANCELLED = "cancelled", _("Cancelled")
+        EXPIRED = "expired", _("Expired (returned to police)")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        SPECIAL_ARRANGEMENT = "special_arrangement", _("Special arrangement pending")
+
+    class Source(models.TextChoices):
+        CSV = "csv", _("CSV import")
+        API = "api", _("API")
+        MANUAL = "manual", _("Manual")
+
+    reference = models.CharField(max_length=32, unique=True)
+    course_type = models.ForeignKey(CourseType, on_delete=models.PROTECT, related_name="offers")
+    offence_date = models.DateField()
+    booking_period_end = models.DateField()
+    critical_date = models.DateField()
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    date_of_birth = models.DateField()
+    address = models.TextField(blank=True)
+    postcode = models.CharField(max_length=8, blank=True)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=32, blank=True)
+    licence_number = models.CharField(max_length=16, blank=True)
+    language = models.CharField(max_length=2, choices=Language.choices, default=Language.ENGLISH)
+    # Access requirements: a list of codes (interpreter, step_free, hearing_loop, other).
+    access_requirements = models.JSONField(default=list, blank=True)
+    access_notes = models.TextField(blank=True)
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.MANUAL)
+    status = models.CharField(max_length=24, choices=Status.choices, default=Status.OFFERED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["critical_date", "reference"]
+        indexes = [
+            models.Index(fields=["status", "critical_date"], name="offer_status_critical"),
+            models.Index(fields=["last_name", "date_of_birth"], name="offer_name_dob"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(critical_date__gt=models.F("offence_date")),
+                                   name="offer_critical_after_offence"),
+        ]
+
+    def __str__(self):
+        return self.reference
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
