@@ -52,7 +52,7 @@ What it measures (it prints figures; nothing here is a timed test):
     across the UK), 20,000 course dates (10% online, 10% Welsh, from 4 weeks ago to 20 weeks
     ahead, some full, a few cancelled) and 1,000 offers (300 of them holding a seat), bulk-created
     and ANALYZEd; then 500 (--quick 100) calls of
-    `booking.services.availability.search_sessions` mixing: near the offer's postcode sorted by
+    `booking.services.search.search_sessions` mixing: near the offer's postcode sorted by
     distance (35%), near it sorted by date (30%), online (20%), Welsh-language near the postcode
     (15%). Latency is the wall-clock time of the call, results included. Goal: p95 < 50 ms.
     With --explain (or when the goal is missed) the slowest search of each kind is re-run and
@@ -511,8 +511,8 @@ def build_search_data(organisation, *, venues: int, sessions: int, offers: int) 
     from django.db import connection
     from django.utils import timezone
 
-    from booking import postcodes
     from booking.models import CourseSession, CourseType, DeliveryMode, Hold, Venue
+    from integrations import postcodes
 
     rng = random.Random(20260401)
     sectors = sorted(postcodes._sectors().items())
@@ -575,7 +575,7 @@ def build_search_data(organisation, *, venues: int, sessions: int, offers: int) 
 
 
 def run_search(offer, kind: str):
-    from booking.services.availability import search_sessions
+    from booking.services.search import search_sessions
 
     if kind == "near, by distance":
         return search_sessions(offer, near_postcode=offer.postcode, sort="distance")

@@ -15,8 +15,9 @@ ROOT = Path(__file__).resolve().parents[1]
 for path in (ROOT, ROOT / "platform"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
-# The Makefile exports it; a script run by hand sets it here.
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# Development settings to set up with; each bench then turns DEBUG off, as in production.
+os.environ.setdefault("DEBUG", "1")
 
 
 def log(message: str) -> None:

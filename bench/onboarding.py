@@ -159,7 +159,7 @@ def install_timers():
     migrate.emit_post_migrate_signal = TIMERS.wrap("signals", migrate.emit_post_migrate_signal)
     # onboard_client looks these up in its module at call time.
     services.validate_new_client = TIMERS.wrap("validation", services.validate_new_client)
-    services.send_invitation = TIMERS.wrap("email", services.send_invitation)
+    services.queue_invitation = TIMERS.wrap("email", services.queue_invitation)
     BaseDatabaseWrapper.commit = TIMERS.wrap("commit", BaseDatabaseWrapper.commit)
 
 

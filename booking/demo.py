@@ -2,7 +2,7 @@
 
 `seed_client_demo(organisation, *, today=None)` fills one client's schema with venues, trainers,
 six weeks of course dates, a few hundred offers and bookings in every status, going through the
-booking services wherever a service exists. `tenants/management/commands/seed_demo.py` calls it
+booking services wherever a service exists. `booking/management/commands/seed_demo.py` calls it
 for each demo client and prints the demo offers below.
 
 Idempotent: everything is keyed on fixed names and references (venues by name, trainers by email,
@@ -32,7 +32,7 @@ and a booking-period end 5 weeks after the day of seeding, and the course's norm
 
 What else each client gets:
 
-- 6 venues with real postcodes (5 active, 1 inactive), placed with booking.postcodes.locate,
+- 6 venues with real postcodes (5 active, 1 inactive), placed with integrations.postcodes.locate,
   with varied step-free / hearing-loop / parking flags (Welsh directions in south-wales);
 - 6 trainers qualified for NSAC and some for NMAC / WDU, never on two sessions at once;
 - course dates from 3 days to 6 weeks ahead: NSAC at every active venue on three weekdays a week
@@ -61,8 +61,6 @@ from django.db.models import Count, F
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from booking import postcodes
-from booking.imports import import_offers
 from booking.models import (
     Booking,
     Channel,
@@ -76,7 +74,6 @@ from booking.models import (
     Trainer,
     Venue,
 )
-from booking.services.availability import search_sessions
 from booking.services.bookings import (
     REFERENCE_ALPHABET,
     ContactDetails,
@@ -87,8 +84,11 @@ from booking.services.bookings import (
     transfer_booking,
 )
 from booking.services.events import log_event
+from booking.services.offer_import import import_offers
 from booking.services.offers import expire_offers, record_outcome
 from booking.services.rules import BookingRefused, fee_breakdown, policy_snapshot
+from booking.services.search import search_sessions
+from integrations import postcodes
 
 GENERATED_OFFERS = 300
 HISTORIC_OFFERS = 40  # of the 300: booked on past course dates, with outcomes
@@ -97,7 +97,7 @@ FIRST_DAY = 3  # course dates from today + 3 days ...
 LAST_DAY = 42  # ... to today + 6 weeks
 SLOTS = {"morning": time(9, 0), "afternoon": time(13, 30), "evening": time(18, 0)}
 AGENT = "agent@waymark.test"  # the contact-centre agent on telephone bookings
-OFFENDER = "offender"  # the actor of the online journey (booking/journey.py)
+OFFENDER = "offender"  # the actor of the online journey (booking/site/journey.py)
 PAYMENTS = "payments"  # the card-payment confirmation
 
 # What happens to each generated offer that is not historic or expired, in order of the

@@ -5,23 +5,24 @@ the named per-client task into the schema of every live client. The app's task c
 (tenant-schemas-celery) carries the schema the task was sent from, so each run reads and
 writes only that client's tables. In eager mode (no REDIS_URL) everything runs inline.
 
-Re-runs are safe: every message is sent at most once per booking (or per offer for the nudge),
-decided from the event log under the offer's row lock.
+Re-runs are safe: every message is queued at most once per booking (or per offer for the
+nudge), under the offer's row lock and by the outbox's unique key; the outbox sends it after
+commit, never under the lock.
 """
 
 import logging
 from datetime import timedelta
 
-from celery.exceptions import SoftTimeLimitExceeded
 from django.db import connection, transaction
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name, schema_context
 
 from booking import notifications
-from booking.models import Booking, Channel, CourseSession, DeliveryMode, Hold, Offer
-from booking.services.events import log_event
+from booking.models import Booking, CourseSession, DeliveryMode, Hold, Offer
+from booking.services import refunds
 from booking.services.offers import expire_offers
 from config.celery import app
+from integrations import stripe_gateway as gateway
 from tenants.models import ClientOrganisation
 
 logger = logging.getLogger(__name__)
@@ -32,9 +33,10 @@ SEND_REMINDERS = "booking.send_reminders"
 SEND_JOINING_INSTRUCTIONS = "booking.send_joining_instructions"
 NUDGE_UNBOOKED_OFFERS = "booking.nudge_unbooked_offers"
 COLLECT_EXPIRED_HOLDS = "booking.collect_expired_holds"
+MAKE_REFUNDS_DUE = "booking.make_refunds_due"
 PER_CLIENT_TASKS = frozenset({
     EXPIRE_OFFERS, SEND_REMINDERS, SEND_JOINING_INSTRUCTIONS, NUDGE_UNBOOKED_OFFERS,
-    COLLECT_EXPIRED_HOLDS,
+    COLLECT_EXPIRED_HOLDS, MAKE_REFUNDS_DUE,
 })
 
 JOINING_INSTRUCTIONS_WINDOW = timedelta(hours=48)
@@ -51,36 +53,20 @@ def _require_client_schema() -> str:
 
 
 def _send_once(template: str, *, offer_id, still_due, send, booking_id=None) -> str:
-    """Send one message unless the event log says it went already.
+    """Queue one message unless it was queued (or sent) already.
 
     Under the offer's row lock (the services lock the offer first too), `still_due(offer,
-    booking)` re-checks the job's condition on fresh rows, then `send` runs and writes its
-    event in the same transaction, so two overlapping runs cannot both send. A failure is
-    recorded as `message.failed` and the next run tries again. Returns sent, skipped,
-    already, not_due or failed.
-    """
-    try:
-        with transaction.atomic():
-            offer = Offer.objects.select_for_update().get(pk=offer_id)
-            booking = Booking.objects.get(pk=booking_id) if booking_id else None
-            if not still_due(offer, booking):
-                return "not_due"
-            if notifications.already_sent(template, offer=offer, booking=booking):
-                return "already"
-            return "sent" if send(offer, booking) is not None else "skipped"
-    except SoftTimeLimitExceeded:
-        raise  # out of time: what was sent is committed, the next run carries on
-    except Exception as error:
-        logger.exception("Sending %s for offer %s (booking %s) failed", template, offer_id,
-                         booking_id)
-        with transaction.atomic():
-            offer = Offer.objects.filter(pk=offer_id).first()
-            booking = Booking.objects.filter(pk=booking_id).first() if booking_id else None
-            if offer is not None:
-                log_event(offer, "message.failed", channel=Channel.SYSTEM,
-                          actor=notifications.SYSTEM, booking=booking,
-                          after={"template": template, "error": type(error).__name__})
-        return "failed"
+    booking)` re-checks the job's condition on fresh rows, then `send` queues the message in the
+    same transaction, so two overlapping runs cannot both queue it. Returns queued, skipped,
+    already or not_due."""
+    with transaction.atomic():
+        offer = Offer.objects.select_for_update().get(pk=offer_id)
+        booking = Booking.objects.get(pk=booking_id) if booking_id else None
+        if not still_due(offer, booking):
+            return "not_due"
+        if notifications.already_sent(template, offer=offer, booking=booking):
+            return "already"
+        return "queued" if send(offer, booking) is not None else "skipped"
 
 
 def _tally(results) -> dict:
@@ -120,7 +106,7 @@ def send_reminders() -> dict:
             _send_once(
                 template, offer_id=offer_id, booking_id=booking_id,
                 still_due=lambda offer, booking, due=due: due.filter(pk=booking.pk).exists(),
-                send=lambda offer, booking, days=days: notifications.send_reminder(booking, days),
+                send=lambda offer, booking, days=days: notifications.queue_reminder(booking, days),
             )
             for booking_id, offer_id in due.values_list("pk", "offer_id")
         ]
@@ -142,7 +128,7 @@ def send_joining_instructions_task() -> dict:
         _send_once(
             notifications.JOINING_INSTRUCTIONS, offer_id=offer_id, booking_id=booking_id,
             still_due=lambda offer, booking: due.filter(pk=booking.pk).exists(),
-            send=lambda offer, booking: notifications.send_joining_instructions(booking),
+            send=lambda offer, booking: notifications.queue_joining_instructions(booking),
         )
         for booking_id, offer_id in due.values_list("pk", "offer_id")
     ]
@@ -163,7 +149,7 @@ def nudge_unbooked_offers() -> dict:
         _send_once(
             notifications.BOOKING_PERIOD_NUDGE, offer_id=offer_id,
             still_due=lambda offer, booking: due.filter(pk=offer.pk).exists(),
-            send=lambda offer, booking: notifications.send_booking_period_nudge(offer),
+            send=lambda offer, booking: notifications.queue_booking_period_nudge(offer),
         )
         for offer_id in due.values_list("pk", flat=True)
     ]
@@ -181,40 +167,37 @@ def collect_expired_holds() -> dict:
     return {"schema": schema, "deleted": deleted}
 
 
-# --- Messages sent after a service's transaction commits ---------------------------------------
-
-BOOKING_MESSAGES = {
-    notifications.BOOKING_CONFIRMATION: notifications.send_booking_confirmation,
-    notifications.TRANSFER_CONFIRMATION: notifications.send_transfer_confirmation,
-    notifications.CANCELLATION: notifications.send_cancellation,
-    notifications.JOINING_INSTRUCTIONS: notifications.send_joining_instructions,
-}
+# --- Refunds owed ---------------------------------------------------------------------------
 
 
-@app.task(name="booking.send_booking_message")
-def send_booking_message(template: str, booking_id: int, refund_due_pence: int = 0) -> str:
-    """Send one booking message, at most once per booking (safe to retry)."""
-    _require_client_schema()
-    if template not in BOOKING_MESSAGES:
-        raise ValueError(f"Unknown booking message {template!r}")
-    send = BOOKING_MESSAGES[template]
-    args = (refund_due_pence,) if template == notifications.CANCELLATION else ()
-    offer_id = Booking.objects.values_list("offer_id", flat=True).get(pk=booking_id)
-    return _send_once(template, offer_id=offer_id, booking_id=booking_id,
-                      still_due=lambda offer, booking: True,
-                      send=lambda offer, booking: send(booking, *args))
+def _this_client() -> ClientOrganisation:
+    return ClientOrganisation.objects.get(schema_name=_require_client_schema())
 
 
-def queue_booking_message(template: str, booking: Booking, *, refund_due_pence: int = 0) -> None:
-    """For services and views: send `template` for `booking` once the current transaction
-    commits, in the current client's schema (named explicitly, not left to the connection's
-    state at commit time)."""
-    if template not in BOOKING_MESSAGES:
-        raise ValueError(f"Unknown booking message {template!r}")
-    schema = _require_client_schema()
-    booking_id = booking.pk
-    transaction.on_commit(lambda: send_booking_message.apply_async(
-        args=(template, booking_id, refund_due_pence), headers={"_schema_name": schema}))
+@app.task(name="booking.make_refund_due", ignore_result=True)
+def make_refund_due(booking_id: int) -> int:
+    """The refund a cancellation promised, asked for right after it commits. If the payment
+    service cannot be reached, the refunds-due job asks again."""
+    try:
+        return refunds.make_refund_due(booking_id, organisation=_this_client(), actor="system")
+    except gateway.PaymentServiceUnavailable:
+        logger.warning("Refund for booking %s waits: the payment service is unreachable",
+                       booking_id)
+        return 0
+
+
+@app.task(name=MAKE_REFUNDS_DUE)
+def make_refunds_due() -> dict:
+    """Every refund a cancellation promised and the payment service did not take yet."""
+    organisation = _this_client()
+    report = {"schema": organisation.schema_name, "refunded_pence": 0, "waiting": 0}
+    for booking_id in refunds.refunds_due():
+        try:
+            report["refunded_pence"] += refunds.make_refund_due(
+                booking_id, organisation=organisation, actor="system")
+        except gateway.PaymentServiceUnavailable:
+            report["waiting"] += 1
+    return report
 
 
 # --- The dispatcher ---------------------------------------------------------------------------

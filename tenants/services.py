@@ -18,16 +18,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_tenants.utils import get_public_schema_name, schema_context
 
-from accounts.invitations import send_invitation
+from accounts.invitations import queue_invitation
 from accounts.models import Membership, User
 from accounts.roles import Role
 from audit.services import record
-from booking.catalogue import NATIONAL_COURSE_TYPES
-from booking.models import CourseType
+from integrations import stripe_gateway
 
 from .branding import validate_brand_colour
 from .models import DEFAULT_OPENING_HOURS, ClientOrganisation, Domain
 from .schema_clone import TemplateNotMigrated
+from .signals import client_schema_created
 
 SLUG = re.compile(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")
 HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
@@ -149,8 +149,9 @@ def validate_new_client(new: NewClient) -> None:
 
 
 def onboard_client(new: NewClient, *, acting_user, ip_address: str | None = None):
-    """Create a live client site: schema (cloned from the template), domain, branding, the
-    national course types and an invited first administrator."""
+    """Create a live client site: schema (cloned from the template), domain, branding, what
+    the apps add to a new schema (client_schema_created: booking's national course types) and
+    an invited first administrator."""
     validate_new_client(new)
     try:
         # Control-plane records (organisation, domain, users, audit) belong to the public
@@ -173,7 +174,7 @@ def onboard_client(new: NewClient, *, acting_user, ip_address: str | None = None
             organisation.save(verbosity=0)
             Domain.objects.create(domain=new.hostname(), tenant=organisation, is_primary=True)
             with schema_context(organisation.schema_name):
-                CourseType.objects.bulk_create(CourseType(**row) for row in NATIONAL_COURSE_TYPES)
+                client_schema_created.send(sender=ClientOrganisation, organisation=organisation)
             admin = _invite_user(new.admin_email, new.admin_name)
             Membership.objects.create(
                 user=admin, organisation=organisation, role=Role.CLIENT_ADMIN
@@ -181,9 +182,7 @@ def onboard_client(new: NewClient, *, acting_user, ip_address: str | None = None
             after = asdict(new)
             record(actor=acting_user, action="organisation.onboarded", obj=organisation,
                    organisation=organisation, after=after, ip_address=ip_address)
-            transaction.on_commit(
-                lambda: send_invitation(admin, organisation=organisation, invited_by=acting_user)
-            )
+            queue_invitation(admin, organisation=organisation, invited_by=acting_user)
     except TemplateNotMigrated as error:
         raise ValidationError(_("The client template is behind the code: run migrate_schemas "
                                 "before onboarding (nothing was created).")) from error
@@ -273,8 +272,6 @@ def set_merchant_account(organisation, *, account_id: str, allow_moto: bool, act
                          ip_address=None):
     """Record the client's Stripe connected account (created in Stripe, or by
     connect_merchant_account) and whether agents may key card details by phone (MOTO)."""
-    from . import stripe_gateway
-
     account_id = (account_id or "").strip()
     if account_id and not re.match(r"^acct_[A-Za-z0-9_]{4,60}$", account_id):
         raise ValidationError({"stripe_account_id": [
@@ -298,8 +295,6 @@ def set_merchant_account(organisation, *, account_id: str, allow_moto: bool, act
 
 def connect_merchant_account(organisation, *, acting_user, ip_address=None):
     """Create a Standard connected account for the client in Stripe and record it."""
-    from . import stripe_gateway
-
     account = stripe_gateway.create_connected_account(
         email=organisation.contact_email or f"{organisation.slug}@{settings.PLATFORM_DOMAIN}",
         business_name=organisation.name)

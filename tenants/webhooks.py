@@ -1,11 +1,13 @@
 """/webhooks/stripe/ on the control plane: verify, record once, route to the client, act.
 
 Pattern from Zulip's Stripe webhook: verify the signature, store the event under its unique id
-(a duplicate is caught by the database, not by exists-then-save), then re-fetch the object from
-Stripe before acting, so late, repeated and out-of-order events are all safe.
+(a duplicate is caught by the database, not by exists-then-save), then hand it to the handler an
+app registered for its type, which re-fetches the object from Stripe before acting, so late,
+repeated and out-of-order events are all safe. Tenants never imports those apps: they register.
 """
 
 import logging
+from collections.abc import Callable, Iterable
 
 from django.db import IntegrityError, transaction
 from django.http import HttpResponse, JsonResponse
@@ -13,13 +15,22 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django_tenants.utils import schema_context
 
-from . import stripe_gateway as gateway
+from integrations import stripe_gateway as gateway
+
 from .models import ClientOrganisation, StripeEvent
 
 log = logging.getLogger(__name__)
 
-PAYMENT_EVENTS = {"payment_intent.succeeded", "payment_intent.payment_failed",
-                  "payment_intent.canceled", "payment_intent.processing"}
+# event type → handler(obj, *, organisation, event_type) -> outcome, filled by register_handler.
+_HANDLERS: dict[str, Callable[..., str]] = {}
+
+
+def register_handler(types: Iterable[str], handler: Callable[..., str]) -> None:
+    """Hand Stripe events of these `types` to `handler`, called in the client's schema with the
+    event's object, the client organisation and the event type; what it returns is recorded as
+    the event's outcome. Apps register from their AppConfig.ready."""
+    for event_type in types:
+        _HANDLERS[event_type] = handler
 
 
 @csrf_exempt
@@ -41,7 +52,8 @@ def stripe_webhook(request):
     except IntegrityError:
         return JsonResponse({"received": True, "duplicate": True})
 
-    if event["type"] not in PAYMENT_EVENTS:
+    handler = _HANDLERS.get(event["type"])
+    if handler is None:
         return _finish(record, StripeEvent.Outcome.IGNORED, "type not handled")
     organisation = _route(metadata.get("client_schema", ""), account)
     if organisation is None:
@@ -49,12 +61,9 @@ def stripe_webhook(request):
                     metadata.get("client_schema"), account)
         return _finish(record, StripeEvent.Outcome.IGNORED, "unknown client or account")
     record.organisation = organisation
-    from booking.services.payments import settle_payment
-
     try:
         with schema_context(organisation.schema_name):
-            outcome = settle_payment(obj["id"], organisation=organisation, actor="stripe",
-                                     source=f"webhook {event['type']}")
+            outcome = handler(obj, organisation=organisation, event_type=event["type"])
     except Exception as error:  # noqa: BLE001 — any failure: forget the event so Stripe's retry is handled
         log.exception("Stripe event %s could not be handled", event["id"])
         StripeEvent.objects.filter(pk=record.pk).delete()

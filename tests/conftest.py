@@ -60,11 +60,11 @@ def south_wales(db):
 
 
 @pytest.fixture(autouse=True)
-def text_outbox(settings):
-    """Text messages go to `booking.text_messages.outbox`, as e-mail goes to `mail.outbox`."""
-    from booking import text_messages
+def text_outbox():
+    """Text messages go to `integrations.text_messages.outbox` (config.settings_test), as e-mail
+    goes to `mail.outbox`; each test starts with it empty."""
+    from integrations import text_messages
 
-    settings.SMS_BACKEND = "booking.text_messages.LocmemBackend"
     text_messages.outbox.clear()
     return text_messages.outbox
 
@@ -168,3 +168,33 @@ def enable_card_payments(organisation, *, allow_moto=False):
     organisation.allow_moto = allow_moto
     organisation.save(update_fields=["stripe_account_id", "stripe_charges_enabled", "allow_moto"])
     return organisation
+
+
+@pytest.fixture(autouse=True)
+def tasks_run_inline(request):
+    """What a change hands to a worker after it commits (the outbox's messages, refunds) runs
+    inline, as in eager mode (no REDIS_URL). Tests of a real worker opt out: `real_worker`."""
+    from config.celery import app
+
+    if request.node.get_closest_marker("real_worker"):
+        yield
+        return
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = eager
+
+
+def deliver_outbox() -> list:
+    """Send what the changes of a test queued in the current schema's outbox (a test's own
+    transaction never commits, so the after-commit hand-over never fires), and return
+    django.core.mail.outbox."""
+    from django.core import mail
+
+    from outbox.models import OutboundMessage
+    from outbox.services import deliver_message
+
+    for message_id in (OutboundMessage.objects.filter(status=OutboundMessage.Status.PENDING)
+                       .order_by("pk").values_list("pk", flat=True)):
+        deliver_message(message_id)
+    return mail.outbox

@@ -6,8 +6,8 @@ import pytest
 from django.db import connection
 from django_tenants.utils import schema_context
 
-pytestmark = pytest.mark.skipif(not os.environ.get("REDIS_URL"),
-                                reason="needs a real Redis (REDIS_URL)")
+pytestmark = [pytest.mark.skipif(not os.environ.get("REDIS_URL"),
+                                 reason="needs a real Redis (REDIS_URL)"), pytest.mark.real_worker]
 
 
 @pytest.fixture(scope="module")

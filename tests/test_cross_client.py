@@ -23,7 +23,6 @@ from rest_framework.authtoken.models import Token
 
 from accounts.models import Membership
 from accounts.roles import Role
-from booking.api_auth import create_api_key
 from booking.demo import seed_client_demo
 from booking.models import (
     Booking,
@@ -35,8 +34,9 @@ from booking.models import (
     Trainer,
     Venue,
 )
-from booking.payment_views import pay_link_token
-from booking.services.admin import raise_case
+from booking.services.api_keys import create_api_key
+from booking.services.cases import raise_case
+from booking.services.pay_links import pay_link_token
 
 from .conftest import make_user
 

@@ -6,8 +6,8 @@ import pytest
 
 from booking.contact_centre.forms import NameSearchForm
 from booking.date_input import DateProblem, parse_date_parts
-from booking.forms import FindOfferForm
-from booking.services.admin import search_offers
+from booking.services.search import search_offers
+from booking.site.forms import FindOfferForm
 
 
 def problem(day, month, year) -> tuple[str, str]:

@@ -12,9 +12,9 @@ from django_tenants.utils import schema_context
 import booking.demo
 from booking.demo import CLIENTS, demo_counts, seed_client_demo
 from booking.models import Booking, CourseSession, Hold, Language, Offer, OfferEvent
-from booking.services.availability import search_sessions
 from booking.services.bookings import book, place_hold
 from booking.services.offers import find_offer
+from booking.services.search import search_sessions
 from tenants.models import ClientOrganisation
 
 OUTCOME_STATUSES = ("completed", "did_not_attend", "refused_entry", "not_completed")

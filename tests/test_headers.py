@@ -15,10 +15,10 @@ from django_tenants.utils import schema_context
 from rest_framework.authtoken.models import Token
 
 from accounts.roles import Role
-from booking.api_auth import create_api_key
 from booking.demo import seed_client_demo
+from booking.services.api_keys import create_api_key
 
-from .conftest import enable_card_payments, make_user, sign_in_verified
+from .conftest import deliver_outbox, enable_card_payments, make_user, sign_in_verified
 from .test_crawl import STARTS, crawl
 from .test_journey import find
 from .test_telephone_payments import phone_booking
@@ -155,6 +155,8 @@ def test_pay_by_link_pages_are_no_store(essex, stripe_api, client):
     assert_private(agent_page, "agent payment page")
     mail.outbox.clear()
     client.post(f"/contact-centre/payments/{booking.reference}/", {"action": "send_link"}, **ESSEX)
+    with schema_context(essex.schema_name):
+        deliver_outbox()
     link = re.search(r"https?://essex\.localhost(?::\d+)?(/pay/\S+/)", mail.outbox[0].body).group(1)
     client.logout()
     page = client.get(link, **ESSEX)

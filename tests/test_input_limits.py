@@ -12,12 +12,12 @@ from rest_framework.test import APIClient
 
 from accounts.models import Membership, User
 from accounts.roles import Role
-from booking.forms import DetailsForm
 from booking.models import Booking, Payment
-from booking.services.admin import invite_staff
 from booking.services.bookings import book, place_hold
 from booking.services.payments import pay_with_card_token, start_card_payment
-from tenants import stripe_gateway as gateway
+from booking.services.staff import invite_staff
+from booking.site.forms import DetailsForm
+from integrations import stripe_gateway as gateway
 from tenants.models import ClientOrganisation
 from tenants.services import NewClient, onboard_client, validate_new_client
 

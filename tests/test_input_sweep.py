@@ -557,7 +557,7 @@ def test_card_endpoints_answer_hostile_tokens_with_a_clear_4xx(essex, client, st
         place_hold(offer.pk, sessions[0].pk, channel="online", actor="offender")
         booking = book(offer.pk, channel="online", actor="offender")
     proven_journey(client, offer)
-    from booking.payment_views import pay_link_token
+    from booking.services.pay_links import pay_link_token
 
     with schema_context(essex.schema_name):
         link = pay_link_token(booking)

@@ -1,4 +1,4 @@
-"""Scheduled jobs: each runs in one client's schema, never sends a message twice, and the
+"""Scheduled jobs: each runs in one client's schema, never queues a message twice, and the
 dispatcher reaches every live client and nothing else."""
 
 from datetime import timedelta
@@ -11,9 +11,12 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from booking import notifications, tasks
-from booking.models import Booking, DeliveryMode, Hold, Offer, OfferEvent
+from booking.models import DeliveryMode, Hold, Offer, OfferEvent
+from outbox.models import OutboundMessage
+from outbox.services import RETRY_DELAYS, deliver_message
 from tenants.models import ClientOrganisation
 
+from .conftest import deliver_outbox
 from .test_notifications import (
     days_from_today,
     local_at,
@@ -38,6 +41,12 @@ def sent(template, **filters):
     return OfferEvent.objects.filter(kind="message.sent", after__template=template, **filters)
 
 
+def only_what_comes_next():
+    """Send what the set-up queued (bookings' own confirmations) and forget it."""
+    deliver_outbox()
+    mail.outbox.clear()
+
+
 # --- Reminders --------------------------------------------------------------------------------
 
 
@@ -58,36 +67,41 @@ def test_reminders_go_once_seven_and_two_days_before(essex):
                                  email="cancelled-date@example.test")
         cancelled.session.status = "cancelled"
         cancelled.session.save()
+        only_what_comes_next()
 
         first = tasks.send_reminders()
-        assert first["reminder_7"] == {"sent": 1} and first["reminder_2"] == {"sent": 1}
-        assert sorted(m.to[0] for m in mail.outbox) == ["seven@example.test",
+        assert first["reminder_7"] == {"queued": 1} and first["reminder_2"] == {"queued": 1}
+        assert sorted(m.to[0] for m in deliver_outbox()) == ["seven@example.test",
                                                        "two@example.test"]
         assert sent("reminder_7", booking=in_7).count() == 1
         assert sent("reminder_2", booking=in_2).count() == 1
 
         second = tasks.send_reminders()
         assert second["reminder_7"] == {"already": 1} and second["reminder_2"] == {"already": 1}
-        assert len(mail.outbox) == 2
-        assert OfferEvent.objects.filter(kind="message.sent").count() == 2
+        assert len(deliver_outbox()) == 2
+        assert sent("reminder_7").count() + sent("reminder_2").count() == 2
 
 
-def test_a_failed_send_is_recorded_and_retried_next_run(essex, monkeypatch):
+def test_a_refused_send_is_retried_by_the_outbox_and_never_queued_twice(essex, monkeypatch):
     with schema_context(essex.schema_name):
         booking = make_booking(make_session(starts_at=local_at(days_from_today(7), 9, 30)))
+        only_what_comes_next()
+        assert tasks.send_reminders()["reminder_7"] == {"queued": 1}
 
         def broken_send(self, fail_silently=False):
             raise ConnectionRefusedError("SMTP down")
 
         with monkeypatch.context() as patch:
             patch.setattr("django.core.mail.EmailMultiAlternatives.send", broken_send)
-            assert tasks.send_reminders()["reminder_7"] == {"failed": 1}
-        failed = OfferEvent.objects.get(kind="message.failed", booking=booking)
-        assert failed.after == {"template": "reminder_7", "error": "ConnectionRefusedError"}
-        assert not sent("reminder_7").exists() and mail.outbox == []
-
-        assert tasks.send_reminders()["reminder_7"] == {"sent": 1}
-        assert len(mail.outbox) == 1
+            assert deliver_outbox() == []
+        waiting = OutboundMessage.objects.get(kind="reminder_7")
+        assert waiting.status == OutboundMessage.Status.PENDING and waiting.attempts == 1
+        assert "SMTP down" in waiting.last_error and not sent("reminder_7").exists()
+        # The next run of the job finds it queued; the outbox's retry sends it once it is due.
+        assert tasks.send_reminders()["reminder_7"] == {"already": 1}
+        assert deliver_message(waiting.pk) == "not_due"
+        assert deliver_message(waiting.pk, now=timezone.now() + RETRY_DELAYS[0]) == "sent"
+        assert len(mail.outbox) == 1 and sent("reminder_7", booking=booking).count() == 1
 
 
 # --- Joining instructions ---------------------------------------------------------------------
@@ -112,9 +126,10 @@ def test_joining_instructions_only_for_online_sessions_within_48_hours(essex, so
         no_link = make_booking(make_session(starts_at=now + timedelta(hours=40),
                                             mode=DeliveryMode.ONLINE),
                                email="nolink@example.test")
+        only_what_comes_next()
 
-        assert tasks.send_joining_instructions_task()["joining_instructions"] == {"sent": 1}
-        assert [m.to for m in mail.outbox] == [["soon@example.test"]]
+        assert tasks.send_joining_instructions_task()["joining_instructions"] == {"queued": 1}
+        assert [m.to for m in deliver_outbox()] == [["soon@example.test"]]
         assert "https://meet.example.test/soon" in mail.outbox[0].body
         assert sent("joining_instructions", booking=soon).count() == 1
 
@@ -123,10 +138,10 @@ def test_joining_instructions_only_for_online_sessions_within_48_hours(essex, so
         no_link.session.joining_url = "https://meet.example.test/added"
         no_link.session.save()
         result = tasks.send_joining_instructions_task()["joining_instructions"]
-        assert result == {"already": 1, "sent": 1}
-        assert [m.to[0] for m in mail.outbox] == ["soon@example.test", "nolink@example.test"]
+        assert result == {"already": 1, "queued": 1}
+        assert [m.to[0] for m in deliver_outbox()] == ["soon@example.test", "nolink@example.test"]
     with schema_context(south_wales.schema_name):
-        assert not OfferEvent.objects.filter(kind="message.sent").exists()
+        assert not OutboundMessage.objects.filter(kind="joining_instructions").exists()
 
 
 # --- Nudges -----------------------------------------------------------------------------------
@@ -141,15 +156,16 @@ def test_unbooked_offers_are_nudged_once_before_the_booking_period_ends(essex):
         booked_offer = make_offer(email="booked@example.test", booking_period_in=2)
         make_booking(make_session(starts_at=local_at(days_from_today(20), 9, 30)),
                      offer=booked_offer, email="booked@example.test")
+        only_what_comes_next()
 
         result = tasks.nudge_unbooked_offers()["booking_period_nudge"]
-        assert result == {"sent": 1, "skipped": 1}
-        assert [m.to for m in mail.outbox] == [["due@example.test"]]
+        assert result == {"queued": 1, "skipped": 1}
+        assert [m.to for m in deliver_outbox()] == [["due@example.test"]]
         assert sent("booking_period_nudge", offer=due, booking__isnull=True).count() == 1
         assert OfferEvent.objects.filter(kind="message.skipped", offer=no_email).count() == 1
 
         assert tasks.nudge_unbooked_offers()["booking_period_nudge"] == {"already": 2}
-        assert len(mail.outbox) == 1
+        assert len(deliver_outbox()) == 1
         assert OfferEvent.objects.filter(kind="message.skipped", offer=no_email).count() == 1
 
 
@@ -238,10 +254,17 @@ def test_dispatcher_sends_reminders_to_each_clients_own_offenders(essex, south_w
             make_booking(make_session(starts_at=local_at(days_from_today(7), 9, 30)),
                          email=email, language="cy" if client is south_wales else "en")
 
+    for client in (essex, south_wales):
+        with schema_context(client.schema_name):
+            only_what_comes_next()
     tasks.run_for_every_client.delay(tasks.SEND_REMINDERS).get()
     tasks.run_for_every_client.delay(tasks.SEND_REMINDERS).get()
+    for client in (essex, south_wales):
+        with schema_context(client.schema_name):
+            deliver_outbox()
 
     by_address = {m.to[0]: m for m in mail.outbox}
+    assert len(mail.outbox) == 2
     assert sorted(by_address) == ["essex@example.test", "wales@example.test"]
     assert "Essex Driver Awareness" in by_address["essex@example.test"].from_email
     assert "Ymwybyddiaeth Gyrwyr De Cymru" in by_address["wales@example.test"].from_email
@@ -259,28 +282,23 @@ def test_dispatcher_refuses_unknown_task_names(db, eager):
 # --- Messages sent after commit ---------------------------------------------------------------
 
 
-def test_queued_booking_message_is_sent_after_commit_and_only_once(
-        essex, eager, django_capture_on_commit_callbacks):
+def test_a_message_is_handed_over_after_commit_in_its_own_schema(
+        essex, django_capture_on_commit_callbacks):
     with schema_context(essex.schema_name):
-        booking = make_booking(make_session(starts_at=local_at(days_from_today(10), 9, 30)))
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
-            tasks.queue_booking_message(notifications.BOOKING_CONFIRMATION, booking)
+            booking = make_booking(make_session(starts_at=local_at(days_from_today(10), 9, 30)))
         assert mail.outbox == []
-    # The callback names the schema itself, whatever the connection is in when it runs.
+    # The hand-over names the schema itself, whatever the connection is in when it runs.
     connection.set_schema_to_public()
     for callback in callbacks:
         callback()
-    assert connection.schema_name == "public"
     [message] = mail.outbox
     assert message.attachments[0][0] == f"{booking.reference}.ics"
     with schema_context(essex.schema_name):
         assert sent("booking_confirmation", booking=booking).count() == 1
-        # A retry sends nothing more.
-        assert tasks.send_booking_message(notifications.BOOKING_CONFIRMATION,
-                                          booking.pk) == "already"
+        # Queued again (a webhook and the return page both confirming): nothing more goes.
+        assert notifications.queue_booking_confirmation(booking) is None
     assert len(mail.outbox) == 1
-    with pytest.raises(ValueError):
-        tasks.queue_booking_message("anything", Booking(pk=1))
 
 
 # --- Beat -------------------------------------------------------------------------------------
@@ -289,9 +307,12 @@ def test_queued_booking_message_is_sent_after_commit_and_only_once(
 def test_beat_schedule_calls_the_dispatcher_with_allowed_tasks():
     from config.celery import app
 
-    schedule = settings.CELERY_BEAT_SCHEDULE
-    assert app.conf.beat_schedule == schedule
+    assert app.conf.beat_schedule == settings.CELERY_BEAT_SCHEDULE
     assert app.conf.timezone == "Europe/London"
+    # The outbox sweeps every schema itself; everything else goes through the dispatcher.
+    schedule = {name: entry for name, entry in settings.CELERY_BEAT_SCHEDULE.items()
+                if entry["task"] != "outbox.sweep"}
+    assert settings.CELERY_BEAT_SCHEDULE["sweep-outbox"]["schedule"].minute == set(range(60))
     assert {entry["args"][0] for entry in schedule.values()} == set(tasks.PER_CLIENT_TASKS)
     for entry in schedule.values():
         assert entry["task"] == tasks.run_for_every_client.name

@@ -14,8 +14,9 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.roles import Role
-from booking.api_auth import create_api_key, revoke_api_key
-from booking.imports import (
+from booking.models import ApiKey, Booking, Channel, CourseSession, Offer, OfferEvent
+from booking.services.api_keys import create_api_key, revoke_api_key
+from booking.services.offer_import import (
     COLUMNS,
     LABELS,
     MAX_ROWS,
@@ -24,7 +25,6 @@ from booking.imports import (
     import_offers,
     parse_csv,
 )
-from booking.models import ApiKey, Booking, Channel, CourseSession, Offer, OfferEvent
 
 from .conftest import make_user
 

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import pytest
 from django.core.cache import cache
 
-from booking import lookup_limits
+from booking.site import lookup_limits
 
 from .journey_data import make_journey_data
 

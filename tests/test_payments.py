@@ -15,13 +15,9 @@ from django_tenants.utils import schema_context
 
 from booking.models import Booking, CourseSession, Hold, Offer, OfferEvent, Payment, Refund
 from booking.services.bookings import book, cancel_booking, place_hold
-from booking.services.payments import (
-    pay_with_card_token,
-    refund_cancelled_booking,
-    settle_payment,
-    start_card_payment,
-)
-from tenants import stripe_gateway as gateway
+from booking.services.payments import pay_with_card_token, settle_payment, start_card_payment
+from booking.services.refunds import make_refund_due, refund_outstanding, refunds_due
+from integrations import stripe_gateway as gateway
 from tenants.models import StripeEvent
 
 from .conftest import enable_card_payments
@@ -232,13 +228,13 @@ def test_cancelling_with_notice_refunds_in_full(essex, stripe_api):
         pay_with_card_token(payment.pk, card_token(stripe_api), organisation=essex,
                             actor="offender")
         cancelled = cancel_booking(booking.pk, channel="online", actor="offender")
-        refunded = refund_cancelled_booking(cancelled.pk, 9500, organisation=essex,
-                                            actor="offender")
-        assert refunded == 9500
+        assert refund_outstanding(cancelled.pk) == 9500
+        assert refunds_due() == [cancelled.pk]
+        assert make_refund_due(cancelled.pk, organisation=essex, actor="system") == 9500
         assert Refund.objects.get(payment=payment).amount_pence == 9500
-        # Partial refunds add up and never exceed what was paid.
-        assert refund_cancelled_booking(cancelled.pk, 9500, organisation=essex,
-                                        actor="offender") == 0
+        # Asked again (the job, a retry): nothing more is refunded.
+        assert make_refund_due(cancelled.pk, organisation=essex, actor="system") == 0
+        assert refund_outstanding(cancelled.pk) == 0 and refunds_due() == []
 
 
 def test_without_a_merchant_account_the_page_says_pay_by_phone(essex, stripe_api, client):

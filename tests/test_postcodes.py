@@ -1,4 +1,4 @@
-"""booking/postcodes.py: normalising, placing and measuring between UK postcodes, from the
+"""integrations/postcodes.py: normalising, placing and measuring between UK postcodes, from the
 bundled ONS centroids. Pure unit tests: no database."""
 
 import copy
@@ -10,8 +10,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import translation
 
-from booking import postcodes
-from booking.postcodes import InvalidPostcode, Place, UnknownPostcode
+from integrations import postcodes
+from integrations.postcodes import InvalidPostcode, Place, UnknownPostcode
 
 DATA = Path(postcodes.__file__).parent / "data"
 

@@ -13,7 +13,7 @@ from django.test import RequestFactory
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 
-from booking.api import MAX_IMPORT_BODY_BYTES
+from booking.api.views import MAX_IMPORT_BODY_BYTES
 from config import request_hygiene
 from config.request_hygiene import RequestHygieneMiddleware
 from tenants.models import StripeEvent

@@ -15,7 +15,7 @@ from django_tenants.utils import schema_context, schema_exists
 from audit.models import AuditEntry
 from booking.models import CourseSession, CourseType, Offer, OfferEvent, Venue
 from booking.services.bookings import book, place_hold
-from tenants import schema_clone, services
+from tenants import schema_clone
 from tenants.models import ClientOrganisation
 from tenants.services import NewClient, onboard_client
 
@@ -292,7 +292,7 @@ def test_a_failure_after_the_clone_leaves_no_schema(db, monkeypatch, spy_clones)
     def broken(*args, **kwargs):
         raise RuntimeError("course types exploded after the clone")
 
-    monkeypatch.setattr(services.CourseType.objects, "bulk_create", broken)
+    monkeypatch.setattr(CourseType.objects, "bulk_create", broken)
     with pytest.raises(RuntimeError, match="exploded"):
         onboard_client(new_client("broken"), acting_user="tests")
     assert spy_clones["fast"] == 1
@@ -348,7 +348,7 @@ def test_only_tenant_apps_count_and_squashed_migrations_are_understood(db, monke
     assert schema_clone.missing_tenant_migrations(TEMPLATE) == [("booking", "9999_future")]
     # The real list: tenant apps only, and the test database's template has them all.
     apps = {app for (app, _), _ in real()}
-    assert apps and apps <= {"contenttypes", "audit", "booking", "reports"}
+    assert apps and apps <= {"contenttypes", "audit", "outbox", "booking", "reports"}
 
 
 # --- What the template may hold --------------------------------------------------------------

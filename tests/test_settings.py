@@ -1,4 +1,4 @@
-"""Settings from the environment: safe development defaults, strict production."""
+"""Settings from the environment: production unless DEBUG is set, safe development defaults with it."""
 
 import os
 import subprocess
@@ -9,6 +9,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from config.environment import email_settings, env_bool
+from config.settings_test import redis_url_for_worker
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -19,7 +20,8 @@ def run_manage(*args, **env):
                                 "TRUSTED_PROXY_HOPS",
                                 # set by the browser tests for Playwright's event loop
                                 "DJANGO_ALLOW_ASYNC_UNSAFE")}
-    environment.update(env)
+    # Production's settings, not the suite's (pytest-django exports config.settings_test).
+    environment.update(DJANGO_SETTINGS_MODULE="config.settings", **env)
     return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=environment,
                           capture_output=True, text=True, timeout=120)
 
@@ -30,6 +32,18 @@ def test_production_without_secret_key_is_a_clear_error():
     assert "SECRET_KEY is not set" in result.stderr
 
 
+def test_debug_is_off_unless_set_so_a_forgotten_secret_stops_start_up():
+    result = run_manage("check")
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+    assert "For development, set DEBUG=1" in result.stderr
+
+
+def test_development_is_asked_for_with_debug():
+    result = run_manage("check", DEBUG="1")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_production_without_trusted_proxy_hops_is_a_clear_error():
     result = run_manage("check", DEBUG="0", SECRET_KEY="x" * 60)
     assert result.returncode != 0
@@ -37,7 +51,7 @@ def test_production_without_trusted_proxy_hops_is_a_clear_error():
 
 
 def test_trusted_proxy_hops_must_be_a_count():
-    result = run_manage("check", TRUSTED_PROXY_HOPS="one")
+    result = run_manage("check", DEBUG="1", TRUSTED_PROXY_HOPS="one")
     assert result.returncode != 0
     assert "TRUSTED_PROXY_HOPS must be a whole number" in result.stderr
 
@@ -48,10 +62,10 @@ def test_production_without_stripe_keys_is_a_clear_error():
     assert "STRIPE_SECRET_KEY is not set" in result.stderr
 
 
-def test_check_deploy_is_clean_in_production_mode():
+def test_check_deploy_is_clean_in_production_mode_which_needs_no_debug_setting():
     result = run_manage(
         "check", "--deploy", "--fail-level", "WARNING",
-        DEBUG="0", SECRET_KEY="prod-" + "k3y-0f-m4ny-d1ff3r3nt-ch4r4ct3rs-" * 2, TRUSTED_PROXY_HOPS="1",
+        SECRET_KEY="prod-" + "k3y-0f-m4ny-d1ff3r3nt-ch4r4ct3rs-" * 2, TRUSTED_PROXY_HOPS="1",
         STRIPE_SECRET_KEY="sk_live_placeholder", STRIPE_WEBHOOK_SECRET="whsec_placeholder",
         ALLOWED_HOSTS="bookings.example.org,.bookings.example.org",
         PLATFORM_DOMAIN="bookings.example.org",
@@ -60,7 +74,7 @@ def test_check_deploy_is_clean_in_production_mode():
 
 
 def test_notify_key_without_its_text_template_is_a_clear_error():
-    result = run_manage("check", NOTIFY_API_KEY="waymark-" + "0" * 73)
+    result = run_manage("check", DEBUG="1", NOTIFY_API_KEY="waymark-" + "0" * 73)
     assert result.returncode != 0
     assert "NOTIFY_SMS_TEMPLATE_ID is not" in result.stderr
 
@@ -89,3 +103,12 @@ def test_forwarded_addresses_are_believed_only_from_our_proxies(rf, settings):
     assert client_ip(request) == "10.0.0.1"
     settings.TRUSTED_PROXY_HOPS = 1  # the load balancer appended the real caller, 10.0.0.9
     assert client_ip(request) == "10.0.0.9"
+
+
+def test_each_test_worker_has_a_redis_database_of_its_own():
+    assert redis_url_for_worker("redis://127.0.0.1:6379/8", None) == "redis://127.0.0.1:6379/8"
+    assert redis_url_for_worker("redis://127.0.0.1:6379/8", "gw0") == "redis://127.0.0.1:6379/8"
+    assert redis_url_for_worker("redis://:pw@redis:6379/8", "gw1") == "redis://:pw@redis:6379/9"
+    assert redis_url_for_worker("redis://127.0.0.1:6379", "gw2") == "redis://127.0.0.1:6379/2"
+    with pytest.raises(ImproperlyConfigured, match="REDIS_URL"):
+        redis_url_for_worker("redis://127.0.0.1:6379/cache", "gw1")

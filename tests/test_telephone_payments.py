@@ -10,7 +10,7 @@ from accounts.roles import Role
 from booking.models import Booking, Offer, Payment
 from booking.services.bookings import ContactDetails, book
 
-from .conftest import enable_card_payments, make_user
+from .conftest import deliver_outbox, enable_card_payments, make_user
 from .journey_data import make_journey_data
 from .test_payments import card_token
 
@@ -65,6 +65,8 @@ def test_pay_by_link(essex, stripe_api, client):
     client.force_login(agent)
     mail.outbox.clear()
     client.post(f"/contact-centre/payments/{booking.reference}/", {"action": "send_link"}, **HOST)
+    with schema_context(essex.schema_name):
+        deliver_outbox()
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["caller@example.com"]
     link = re.search(r"https?://essex\.localhost(?::\d+)?(/pay/\S+/)", mail.outbox[0].body).group(1)
     client.logout()
@@ -80,3 +82,24 @@ def test_pay_by_link(essex, stripe_api, client):
         assert Offer.objects.get(pk=offer.pk).status == "booked"
     # The link is for that booking on that client only.
     assert client.get(link, HTTP_HOST="south-wales.localhost").status_code == 404
+
+
+def test_taking_payment_by_phone_is_a_contact_centre_page(essex, stripe_api, client):
+    """A booking officer may book, but the agent payment pages are the contact centre's, like
+    every other console page: no card is taken and no link sent without "contact_centre.use"."""
+    enable_card_payments(essex, allow_moto=True)
+    agent = make_user("agent@essex.test", organisation=essex, role=Role.CONTACT_CENTRE_AGENT)
+    officer = make_user("officer@essex.test", organisation=essex, role=Role.BOOKING_OFFICER)
+    offer, booking = phone_booking(essex, agent)
+    client.force_login(officer)
+    mail.outbox.clear()
+    page = f"/contact-centre/payments/{booking.reference}/"
+    assert client.get(page, **HOST).status_code == 403
+    assert client.post(page, {"action": "send_link"}, **HOST).status_code == 403
+    assert client.post(page + "card/", json.dumps({"token": card_token(stripe_api)}),
+                       content_type="application/json", **HOST).status_code == 403
+    assert client.get(page + "return/", **HOST).status_code == 403
+    assert mail.outbox == []
+    with schema_context(essex.schema_name):
+        assert Booking.objects.get(pk=booking.pk).status == "pending_payment"
+        assert not Payment.objects.filter(booking=booking).exists()

@@ -57,7 +57,7 @@ def test_every_string_in_the_code_is_in_the_catalogue(tmp_path):
                     "--no-location"],
                    cwd=copy, check=True, capture_output=True, timeout=300,
                    env={"PATH": "/usr/bin:/bin", "PYTHONPATH": f"{copy / 'platform'}:{copy}",
-                        "DJANGO_SETTINGS_MODULE": "config.settings",
+                        "DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "1",
                         "DATABASE_URL": "postgres://unused@127.0.0.1:1/unused"})
     found = {(e.msgctxt, e.msgid) for e in polib.pofile(str(copy / PO.relative_to(ROOT)))}
     known = {(e.msgctxt, e.msgid) for e in catalogue()}

@@ -8,7 +8,7 @@ from django_tenants.utils import schema_context
 
 from booking.models import Booking, Payment
 from booking.services.payments import start_card_payment
-from tenants import stripe_gateway as gateway
+from integrations import stripe_gateway as gateway
 from tenants.models import StripeEvent
 
 from .conftest import enable_card_payments

@@ -1,1 +1,2 @@
-"""The contact-centre console: /contact-centre/ on each client's domain."""
+"""The contact-centre console: /contact-centre/ on each client's domain, with its telephone
+payments (payments.py)."""

@@ -4,8 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from booking import postcodes
-from booking.forms import (
+from booking.form_fields import (
     ACCESS_CHOICES,
     EMAIL_TOO_LONG,
     AccessNeedsMixin,
@@ -16,6 +15,8 @@ from booking.forms import (
 )
 from booking.models import CallLog, Language, Offer, SpecialCircumstancesCase
 from booking.services.calls import MAX_NOTES
+from integrations import postcodes
+from integrations.text_messages import uk_mobile
 
 CALLER_DOB_MESSAGES = {
     "required": _("Enter the caller's date of birth"),
@@ -206,3 +207,17 @@ class SpecialCircumstancesForm(forms.Form):
                                       "administrators")},
     )
     duration_minutes = DurationField()
+
+
+class TextLinkForm(forms.Form):
+    """Pay-by-link by text: the one question, the caller's mobile number."""
+
+    mobile = forms.CharField(
+        label=_("Mobile number"), max_length=32,
+        help_text=_("Read it back to the caller. For example, 07700 900 982"),
+        error_messages={"required": _("Enter the caller's mobile number")},
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel", "width": "20"}),
+    )
+
+    def clean_mobile(self):
+        return uk_mobile(self.cleaned_data["mobile"])

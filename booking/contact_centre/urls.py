@@ -1,6 +1,10 @@
+"""The contact centre's URLs, included by config/urls_client.py: the console at /contact-centre/
+(namespace `contact_centre`) and its telephone payments at /contact-centre/payments/ (namespace
+`agent_payments`)."""
+
 from django.urls import path
 
-from . import views
+from . import payments, views
 
 app_name = "contact_centre"
 
@@ -16,4 +20,10 @@ urlpatterns = [
     path("bookings/<str:reference>/", views.booking_detail, name="booking"),
     path("bookings/<str:reference>/transfer/", views.transfer, name="transfer"),
     path("bookings/<str:reference>/cancel/", views.cancel, name="cancel"),
+]
+
+payment_patterns = [
+    path("<str:reference>/", payments.agent_take_payment, name="take"),
+    path("<str:reference>/card/", payments.agent_card, name="card"),
+    path("<str:reference>/return/", payments.agent_returned, name="returned"),
 ]

@@ -11,7 +11,6 @@ import math
 from datetime import datetime
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,7 +23,6 @@ from accounts.models import Membership
 from accounts.permissions import requires_action
 from accounts.roles import Role
 from audit.services import client_ip
-from booking import postcodes
 from booking.models import (
     Booking,
     CallLog,
@@ -33,8 +31,6 @@ from booking.models import (
     Offer,
     SpecialCircumstancesCase,
 )
-from booking.opening_hours import phone_lines
-from booking.services.availability import search_sessions
 from booking.services.bookings import (
     ContactDetails,
     book,
@@ -43,20 +39,16 @@ from booking.services.bookings import (
     seat_held_for,
 )
 from booking.services.bookings import transfer_booking as transfer_service
-from booking.services.calls import (
-    find_by_name,
-    find_by_phone,
-    find_by_reference,
-    log_call,
-    open_case,
-    raise_special_circumstances,
-)
-from booking.services.payments import refund_cancelled_booking
+from booking.services.calls import log_call
+from booking.services.cases import open_case, raise_special_circumstances
+from booking.services.refunds import refund_promised
 from booking.services.rules import BookingRefused, fee_breakdown, transfer_fee
+from booking.services.search import find_by_name, find_by_phone, find_by_reference, search_sessions
 from booking.templatetags.booking_format import pounds
-from tenants import stripe_gateway as gateway
+from integrations import postcodes
 from tenants.client_session import ClientSessionData
 from tenants.models import Domain
+from tenants.opening_hours import phone_lines
 
 from .forms import (
     CallLogForm,
@@ -145,17 +137,6 @@ def _posted(request):
 
 def _language(request) -> str:
     return getattr(request, "LANGUAGE_CODE", "en-gb")
-
-
-def _notify(name: str, *args) -> None:
-    """Emails go out after the change commits; a mail failure never undoes a booking."""
-
-    def send():
-        from booking import notifications
-
-        getattr(notifications, name)(*args)
-
-    transaction.on_commit(send, robust=True)
 
 
 def _start_call(request, offer: Offer) -> None:
@@ -352,7 +333,6 @@ def book_offer(request, reference):
             filters, options = _search_options(request, offer)
         else:
             if booking.status == Booking.Status.CONFIRMED:
-                _notify("send_booking_confirmation", booking)
                 messages.success(request, _("Booked. The booking reference is %(reference)s.")
                                  % {"reference": booking.reference})
             else:
@@ -426,7 +406,6 @@ def transfer(request, reference):
         except BookingRefused as refused:
             error = refused.messages[0]
         else:
-            _notify("send_transfer_confirmation", new)
             messages.success(request, _("Moved to the new date. The new booking reference is "
                                         "%(reference)s.") % {"reference": new.reference})
             return redirect("contact_centre:booking", reference=new.reference)
@@ -455,20 +434,10 @@ def cancel(request, reference):
             _refused(request, refused)
             return redirect("contact_centre:booking", reference=booking.reference)
         message = _("The booking has been cancelled.")
-        if booking.status == Booking.Status.CONFIRMED:
-            due = refund_due(cancelled, timezone.now())
-            try:
-                refunded = refund_cancelled_booking(cancelled.pk, due,
-                                                    organisation=request.tenant,
-                                                    actor=request.user) if due else 0
-            except gateway.PaymentServiceUnavailable:
-                refunded = 0
-                messages.info(request, _("The payment service could not be reached, so the "
-                                         "refund will follow shortly."))
-            if refunded:
-                message += " " + _("%(amount)s has been refunded to the caller's card.") % {
-                    "amount": pounds(refunded)}
-            _notify("send_cancellation", cancelled, due)
+        due = refund_promised(cancelled.pk)
+        if due:
+            message += " " + _("%(amount)s will be refunded to the card it was paid with.") % {
+                "amount": pounds(due)}
         messages.success(request, message)
         return redirect("contact_centre:booking", reference=cancelled.reference)
     return render(request, "contact_centre/cancel.html", {

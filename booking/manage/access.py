@@ -103,23 +103,6 @@ def add_service_errors(form, error, default_field=None) -> None:
         form.add_error(default_field, error.messages)
 
 
-def notify(name: str, *args) -> None:
-    """Offender e-mails after the change has committed; booking.notifications may not have
-    every message yet, and a mail failure never undoes a booking."""
-    from django.db import transaction
-
-    def send():
-        try:
-            from booking import notifications
-        except ImportError:
-            return
-        sender = getattr(notifications, name, None)
-        if sender is not None:
-            sender(*args)
-
-    transaction.on_commit(send, robust=True)
-
-
 def posted(request):
     """The submitted data of a POST (even an empty one, so it is validated), else None."""
     return request.POST if request.method == "POST" else None

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.roles import CLIENT_ROLES, Role
-from booking.forms import EMAIL_TOO_LONG, column_length
+from booking.form_fields import EMAIL_TOO_LONG, column_length
 from booking.models import (
     Booking,
     CorrespondenceTemplate,
@@ -22,8 +22,8 @@ from booking.models import (
     TrainerAbsence,
     Venue,
 )
-from booking.services.admin import DAYS
 from tenants.models import ClientOrganisation
+from tenants.opening_hours import DAYS
 
 WEEKDAY_NAMES = (_("Monday"), _("Tuesday"), _("Wednesday"), _("Thursday"), _("Friday"),
                  _("Saturday"), _("Sunday"))

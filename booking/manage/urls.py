@@ -1,5 +1,5 @@
-"""/manage/ on every client domain (config/urls_client.py includes this). The offer import at
-/manage/offers/import/ has its own URLs (booking/import_urls.py)."""
+"""/manage/ on every client domain (config/urls_client.py includes this, namespace `manage`), and
+the offer import at /manage/offers/import/ (namespace `offer_import`)."""
 
 from django.urls import path
 
@@ -10,6 +10,7 @@ from .views import (
     correspondence,
     dashboard,
     offenders,
+    offer_import,
     registers,
     sessions,
     staff,
@@ -71,4 +72,10 @@ urlpatterns = [
     path("staff/people/<int:user_id>/reactivate/", staff.staff_reactivate,
          name="staff_reactivate"),
     path("audit/", audit_trail.audit_trail, name="audit"),
+]
+
+offer_import_patterns = [
+    path("", offer_import.upload, name="upload"),
+    path("done/", offer_import.done, name="done"),
+    path("template.csv", offer_import.template_csv, name="template"),
 ]

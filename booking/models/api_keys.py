@@ -2,10 +2,13 @@
 
 from django.db import models
 
+from accounts.credentials import ScopedCredential
 
-class ApiKey(models.Model):
+
+class ApiKey(ScopedCredential, models.Model):
     """A client's key for its integrations (e.g. the police referral feed). Only a hash is
-    stored; the key is shown once when created."""
+    stored; the key is shown once when created. Its scopes are checked as accounts checks every
+    ScopedCredential."""
 
     name = models.CharField(max_length=100)
     prefix = models.CharField(max_length=12, unique=True)

@@ -66,7 +66,7 @@ class Venue(models.Model):
     address = models.TextField()
     town = models.CharField(max_length=100)
     postcode = models.CharField(max_length=8)
-    # Placed from the postcode-sector centroids (booking/postcodes.py) when saved by a service.
+    # Placed from the postcode-sector centroids (integrations/postcodes.py) when saved by a service.
     latitude = models.FloatField()
     longitude = models.FloatField()
     capacity = models.PositiveIntegerField(validators=[MinValueValidator(1)])

@@ -9,7 +9,7 @@ from .catalogue import Language
 class CorrespondenceTemplate(models.Model):
     """A client's own wording for one message in one language. Without one, the standard
     wording (booking/templates/email/) is used. Placeholders are {name} from
-    booking.services.admin.PLACEHOLDERS; the body is plain text."""
+    booking.services.correspondence.PLACEHOLDERS; the body is plain text."""
 
     class Kind(models.TextChoices):
         # The values are the message names booking.notifications records on the timeline.
@@ -18,6 +18,7 @@ class CorrespondenceTemplate(models.Model):
         JOINING_INSTRUCTIONS = "joining_instructions", _("Joining instructions")
         TRANSFER_CONFIRMATION = "transfer_confirmation", _("Transfer confirmation")
         CANCELLATION = "cancellation", _("Cancellation")
+        SESSION_CANCELLED = "session_cancelled", _("Course date cancelled by us")
 
     kind = models.CharField(max_length=32, choices=Kind.choices)
     language = models.CharField(max_length=2, choices=Language.choices)

@@ -1,3 +1,9 @@
-"""Booking rules. Every function is one durable transaction, takes explicit arguments and a
-keyword-only `actor`, and appends to the offer's event log; views, the API, the contact centre,
-tasks and tests all call these and nothing else changes bookings."""
+"""The booking domain's rules, one module per area: catalogue, sessions, offers, offer_import,
+search, bookings (with transfer and cancel), payments, refunds, pay_links, cases, calls,
+correspondence, staff and api_keys, with rules (the checks they share), events (the offer's
+timeline) and editing (what staff changes share).
+
+Every function that changes anything is one durable transaction, takes explicit arguments and a
+keyword-only `actor`, and writes its event or audit row inside it. Every face (the site,
+/manage/, the contact centre, the API), the jobs and the tests call these, and nothing else
+changes bookings; a service never imports a face."""

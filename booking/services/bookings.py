@@ -9,11 +9,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from booking import notifications
 from booking.models import Booking, Channel, CourseSession, Hold, Offer
 
 from .events import actor_label, log_event
@@ -171,6 +172,8 @@ def book(offer_id, *, channel: str, actor, details: ContactDetails | None = None
                   channel=channel, actor=actor, booking=booking, now=now,
                   after={"session": session.pk, "status": booking.status,
                          "fee_pence": booking.fee_pence})
+        if confirm_now:
+            notifications.queue_booking_confirmation(booking)
         return booking
 
 
@@ -252,6 +255,7 @@ def confirm_booking(booking_id, *, channel: str, actor, payment: dict | None = N
         offer.save(update_fields=["status", "updated_at"])
         log_event(offer, "booking.confirmed", channel=channel, actor=actor, booking=booking,
                   now=now, after={"payment": payment or {}, "late": hold is None})
+        notifications.queue_booking_confirmation(booking)
         return booking
 
 
@@ -295,6 +299,7 @@ def transfer_booking(booking_id, new_session_id, *, channel: str, actor, now=Non
                   before={"booking": old.reference, "session": old.session_id},
                   after={"booking": new.reference, "session": new_session.pk,
                          "transfer_fee_pence": fee})
+        notifications.queue_transfer_confirmation(new)
         return new
 
 
@@ -310,8 +315,10 @@ def refund_due(booking: Booking, now) -> int:
 
 
 def cancel_booking(booking_id, *, channel: str, actor, reason: str = "", now=None) -> Booking:
-    """Cancel a booking; the seat comes free and the offer can be booked again while it lasts.
-    The refund due is recorded on the event (the payment service pays it)."""
+    """Cancel a booking, refund what the policy gives and tell the person: one action, whoever
+    asks. The seat comes free and the offer can be booked again while it lasts. The refund due
+    is recorded on the cancellation's event and made after commit (booking.services.refunds);
+    if Stripe cannot be reached, the refunds-due job makes it later."""
     now = now or timezone.now()
     with transaction.atomic(durable=True):
         offer_id = Booking.objects.values_list("offer_id", flat=True).get(pk=booking_id)
@@ -336,4 +343,11 @@ def cancel_booking(booking_id, *, channel: str, actor, reason: str = "", now=Non
         offer.save(update_fields=["status", "updated_at"])
         log_event(offer, "booking.cancelled", channel=channel, actor=actor, booking=booking,
                   now=now, after={"reason": reason, "refund_due_pence": refund})
+        notifications.queue_cancellation(booking, refund)
+        if refund:
+            from booking.tasks import make_refund_due
+
+            schema = connection.schema_name
+            transaction.on_commit(lambda: make_refund_due.apply_async(
+                args=(booking.pk,), headers={"_schema_name": schema}))
         return booking

@@ -1,12 +1,17 @@
-"""Finding an offer, expiring offers past their critical date, recording course outcomes."""
+"""Finding an offer, extending its critical date, expiring offers past their critical date,
+recording course outcomes."""
+
+from datetime import date
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
-from booking import postcodes
+from audit.services import record
 from booking.models import Booking, Channel, Offer
+from integrations import postcodes
 
+from .editing import field_errors
 from .events import log_event
 from .rules import BookingRefused
 
@@ -30,6 +35,50 @@ def find_offer(reference: str, date_of_birth, postcode: str = "") -> Offer | Non
         if stored and stored != given.replace(" ", ""):
             return None
     return offer
+
+
+def extend_critical_date(offer_id, new_date: date, *, reason: str, actor,
+                         booking_period_end: date | None = None, organisation=None,
+                         ip_address=None, now=None) -> Offer:
+    """Give the person longer to complete the course (the police agreed). Only later dates;
+    a reason is required. An offer returned as expired becomes bookable again."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    reason = (reason or "").strip()
+    if not reason:
+        raise field_errors(reason=_("Enter the reason for the extension."))
+    with transaction.atomic(durable=True):
+        offer = Offer.objects.select_for_update().get(pk=offer_id)
+        if new_date <= offer.critical_date:
+            raise field_errors(critical_date=_("The new date must be after the current one, "
+                                               "%(date)s.") % {
+                "date": formats.date_format(offer.critical_date, "j F Y")})
+        if new_date < today:
+            raise field_errors(critical_date=_("The new date must be today or later."))
+        if booking_period_end is not None:
+            if booking_period_end > new_date:
+                raise field_errors(booking_period_end=_("The booking period must end on or before "
+                                                        "the new critical date."))
+            if booking_period_end < offer.booking_period_end:
+                raise field_errors(booking_period_end=_("The booking period can only be extended."))
+        before = {"critical_date": offer.critical_date.isoformat(),
+                  "booking_period_end": offer.booking_period_end.isoformat(),
+                  "status": offer.status}
+        offer.critical_date = new_date
+        if booking_period_end is not None:
+            offer.booking_period_end = booking_period_end
+        if offer.status == Offer.Status.EXPIRED:
+            offer.status = Offer.Status.OFFERED
+        offer.save(update_fields=["critical_date", "booking_period_end", "status",
+                                  "updated_at"])
+        after = {"critical_date": offer.critical_date.isoformat(),
+                 "booking_period_end": offer.booking_period_end.isoformat(),
+                 "status": offer.status, "reason": reason}
+        log_event(offer, "offer.critical_date_extended", channel=Channel.ADMIN, actor=actor, now=now,
+                  before=before, after=after)
+        record(actor=actor, action="offer.critical_date_extended", obj=offer,
+               organisation=organisation, before=before, after=after, ip_address=ip_address)
+        return offer
 
 
 EXPIRABLE = (Offer.Status.OFFERED, Offer.Status.CANCELLED)

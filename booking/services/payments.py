@@ -1,24 +1,34 @@
-"""Card payments into the client's own merchant account, refunds, and settling what Stripe
-says happened. Stripe is called outside our transactions; what it answered is then recorded in
-one durable transaction, so a crash in between is mended by the next webhook or retry."""
+"""Card payments into the client's own merchant account, and settling what Stripe says happened.
+Stripe is called outside our transactions; what it answered is then recorded in one durable
+transaction, so a crash in between is mended by the next webhook or retry. Every face that takes
+a card (the offender's site, the contact centre) pays through pay_by_card_token and maps its
+outcome to its own page."""
 
+import json
 import logging
+import re
+from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.utils import timezone, translation
-from django.utils.translation import gettext
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from booking import text_messages
-from booking.models import Booking, Channel, Payment, Refund
-from tenants import stripe_gateway as gateway
+from booking import notifications
+from booking.models import Booking, Channel, Payment
+from integrations import stripe_gateway as gateway
 
-from .bookings import confirm_booking, seat_held_for
+from .bookings import confirm_booking
 from .events import log_event
+from .refunds import refund_payment
 from .rules import BookingRefused
 
 log = logging.getLogger(__name__)
+
+# The Stripe events settle_payment_event handles (registered with tenants.webhooks).
+PAYMENT_EVENTS = {"payment_intent.succeeded", "payment_intent.payment_failed",
+                  "payment_intent.canceled", "payment_intent.processing"}
+# What Stripe.js's card tokens look like; anything else is not worth sending to Stripe.
+CARD_TOKEN = re.compile(r"tok_[A-Za-z0-9_]{1,250}")
 
 
 def merchant_account(organisation) -> str | None:
@@ -28,7 +38,7 @@ def merchant_account(organisation) -> str | None:
     return None
 
 
-def _payable(booking_id) -> Booking:
+def payable_booking(booking_id) -> Booking:
     booking = Booking.objects.select_related("offer").get(pk=booking_id)
     if booking.status != Booking.Status.PENDING_PAYMENT:
         raise BookingRefused(_("This booking is not waiting for payment."), "booking_not_pending")
@@ -46,7 +56,7 @@ def start_card_payment(booking_id, *, organisation, channel: str, actor, moto: b
     if moto and not organisation.allow_moto:
         raise BookingRefused(_("This client does not allow card details to be taken by phone. "
                                "Send a payment link instead."), "moto_not_allowed")
-    booking = _payable(booking_id)
+    booking = payable_booking(booking_id)
     existing = booking.payments.filter(status=Payment.Status.PENDING,
                                        kind=Payment.Kind.BOOKING_FEE).first()
     if existing is not None and existing.moto == moto:
@@ -95,6 +105,55 @@ def pay_with_card_token(payment_id, token_id: str, *, organisation, actor) -> di
     return intent
 
 
+def card_token_in(body: bytes) -> str | None:
+    """The Stripe.js token id a payment page's script posted as JSON, or None. Nothing else is
+    read: no amount, no card data."""
+    try:
+        token = json.loads(body or b"{}").get("token", "")
+    except (ValueError, AttributeError, RecursionError):
+        return None
+    return token if isinstance(token, str) and CARD_TOKEN.fullmatch(token) else None
+
+
+class CardProblem:
+    """Why a card payment did not reach Stripe's answer; nothing has been taken."""
+
+    DECLINED = "declined"  # the card was declined: the outcome's `message` is Stripe's reason
+    DETAILS_REFUSED = "details_refused"  # Stripe would not use the card details sent
+    UNAVAILABLE = "unavailable"  # Stripe could not be reached
+    BOOKING_REFUSED = "booking_refused"  # the booking cannot be paid: `message` says why
+
+
+@dataclass(frozen=True)
+class CardPayment:
+    """What paying by a card token came to: Stripe's PaymentIntent status (with the secret
+    Stripe.js needs for 3-D Secure), or a CardProblem."""
+
+    intent_status: str = ""
+    client_secret: str = ""
+    problem: str = ""
+    message: str = ""
+
+
+def pay_by_card_token(booking_id, token: str, *, organisation, channel: str, actor,
+                      moto: bool = False) -> CardPayment:
+    """Pay the booking's fee with a Stripe.js card token: the PaymentIntent made (or reused),
+    then confirmed; a success confirms the booking."""
+    try:
+        payment, _intent = start_card_payment(booking_id, organisation=organisation,
+                                              channel=channel, actor=actor, moto=moto)
+        intent = pay_with_card_token(payment.pk, token, organisation=organisation, actor=actor)
+    except gateway.CardDeclined as declined:
+        return CardPayment(problem=CardProblem.DECLINED, message=str(declined))
+    except gateway.CardDetailsRefused:
+        return CardPayment(problem=CardProblem.DETAILS_REFUSED)
+    except gateway.PaymentServiceUnavailable:
+        return CardPayment(problem=CardProblem.UNAVAILABLE)
+    except BookingRefused as refused:
+        return CardPayment(problem=CardProblem.BOOKING_REFUSED, message=refused.messages[0])
+    return CardPayment(intent_status=intent["status"], client_secret=intent["client_secret"])
+
+
 def settle_payment(intent_id: str, *, organisation, actor, source: str = "return") -> str:
     """Act on what Stripe says about a PaymentIntent (re-fetched, never trusted from a webhook
     body). Idempotent: any number of calls, in any order, confirm once or refund once.
@@ -137,11 +196,26 @@ def settle_payment(intent_id: str, *, organisation, actor, source: str = "return
                         intent_id, booking.reference, refused.code)
             return _refund_unplaceable(payment, organisation=organisation, actor=actor,
                                        reason=refused.code)
-        _send("send_booking_confirmation", booking.pk)
         return "confirmed"
     # Cancelled meanwhile (or otherwise closed): the money goes back.
     return _refund_unplaceable(payment, organisation=organisation, actor=actor,
                                reason=f"booking_{booking.status}")
+
+
+def settle_latest_payment(booking: Booking, *, organisation, actor) -> str | None:
+    """settle_payment for the booking's latest PaymentIntent, once Stripe.js has finished (3-D
+    Secure or not); None when the booking has none."""
+    payment = booking.payments.order_by("-created_at").first()
+    if payment is None:
+        return None
+    return settle_payment(payment.stripe_payment_intent_id, organisation=organisation,
+                          actor=actor)
+
+
+def settle_payment_event(intent: dict, *, organisation, event_type: str) -> str:
+    """tenants.webhooks' handler for PAYMENT_EVENTS, in the client's schema."""
+    return settle_payment(intent["id"], organisation=organisation, actor="stripe",
+                          source=f"webhook {event_type}")
 
 
 def _refund_unplaceable(payment, *, organisation, actor, reason: str) -> str:
@@ -157,127 +231,5 @@ def _refund_unplaceable(payment, *, organisation, actor, reason: str) -> str:
             log_event(booking.offer, "booking.cancelled", channel=Channel.SYSTEM, actor=actor,
                       booking=booking, after={"reason": "paid after the place was gone; "
                                                         "refunded in full"})
-    transaction.on_commit(lambda: _tell_about_refund(payment.booking_id), robust=True)
+        notifications.queue_unplaceable_payment_refunded(booking)  # once, whoever settles
     return "refunded"
-
-
-def _tell_about_refund(booking_id) -> None:
-    _send("send_unplaceable_payment_refunded", booking_id)
-
-
-def _send(name: str, booking_id) -> None:
-    """E-mail after the fact; a mail failure is logged and never undoes a payment."""
-    try:
-        from booking import notifications
-
-        sender = getattr(notifications, name, None)
-        if sender is not None:
-            sender(Booking.objects.select_related("offer", "session").get(pk=booking_id))
-    except Exception:  # noqa: BLE001
-        log.exception("Could not send %s for booking %s", name, booking_id)
-
-
-def refund_payment(payment_id, amount_pence: int, *, organisation, actor, reason: str,
-                   key: str) -> Refund | None:
-    """Refund part or all of a payment, once per `key` (Stripe's idempotency key and ours)."""
-    if amount_pence <= 0:
-        return None
-    payment = Payment.objects.select_related("booking__offer").get(pk=payment_id)
-    already = payment.refunded_pence
-    amount = min(amount_pence, payment.amount_pence - already)
-    if amount <= 0:
-        return None
-    result = gateway.refund(account_id=organisation.stripe_account_id,
-                            intent_id=payment.stripe_payment_intent_id, amount_pence=amount,
-                            idempotency_key=f"{connection.schema_name}-refund-{payment.pk}-{key}")
-    with transaction.atomic(durable=True):
-        refund, created = Refund.objects.get_or_create(
-            stripe_refund_id=result["id"],
-            defaults={"payment": payment, "amount_pence": result["amount"], "reason": reason})
-        if created:
-            log_event(payment.booking.offer, "payment.refunded", channel=Channel.SYSTEM,
-                      actor=actor, booking=payment.booking,
-                      after={"refund": result["id"], "amount_pence": result["amount"],
-                             "reason": reason})
-    return refund
-
-
-def refund_cancelled_booking(booking_id, refund_due_pence: int, *, organisation, actor) -> int:
-    """After a cancellation: refund what the policy says is due from the booking's payments."""
-    remaining = refund_due_pence
-    chain, booking = [], Booking.objects.get(pk=booking_id)
-    while booking is not None:  # a transferred booking's payment sits on the original
-        chain.append(booking.pk)
-        booking = booking.transferred_from
-    for payment in Payment.objects.filter(booking_id__in=chain,
-                                          status=Payment.Status.SUCCEEDED):
-        if remaining <= 0:
-            break
-        refund = refund_payment(payment.pk, remaining, organisation=organisation, actor=actor,
-                                reason="Cancelled with notice", key="cancellation")
-        if refund is not None:
-            remaining -= refund.amount_pence
-    return refund_due_pence - remaining
-
-
-class LinkBy:
-    EMAIL = "email"
-    TEXT = "text"
-
-
-def send_pay_by_link(booking_id, *, organisation, actor, channel=Channel.TELEPHONE,
-                     by: str = LinkBy.EMAIL, mobile: str = "") -> str:
-    """Send the caller a link to a page that completes this booking's PaymentIntent, by e-mail
-    or by text to `mobile` (default: the offer's phone). Returns the link. The event is written
-    only once the message has gone, so a failed send leaves nothing behind."""
-    from booking.payment_views import pay_link_url
-
-    booking = _payable(booking_id)
-    if merchant_account(organisation) is None:
-        raise BookingRefused(_("Card payments are not available for this service yet."),
-                             "no_merchant_account")
-    if by == LinkBy.TEXT:
-        if not text_messages.texts_available():
-            raise BookingRefused(_("Payment links cannot be sent by text message here: send it "
-                                   "by email."), "no_text_service")
-        try:
-            to = text_messages.uk_mobile(mobile or booking.offer.phone)
-        except ValidationError as invalid:
-            raise BookingRefused(invalid.messages[0], "bad_mobile") from None
-    elif booking.offer.email:
-        to = booking.offer.email
-    else:
-        raise BookingRefused(_("Add the caller's email address first: the payment link is sent "
-                               "by email."), "no_email")
-    link = pay_link_url(booking, organisation)
-    if by == LinkBy.TEXT:
-        text_messages.send_text(to, _payment_link_text(booking, organisation, link))
-    else:
-        _send_link(booking.pk, link)
-    with transaction.atomic(durable=True):
-        log_event(booking.offer, "payment.link_sent", channel=channel, actor=actor,
-                  booking=booking, after={"to": to, "by": by})
-    return link
-
-
-def _payment_link_text(booking, organisation, link) -> str:
-    from booking.notifications import language_of, pounds
-
-    language = language_of(booking.offer)
-    hold = seat_held_for(booking)
-    values = {"client": organisation.display_name(language), "amount": pounds(booking.fee_pence),
-              "reference": booking.reference, "link": link}
-    with translation.override(language):
-        text = gettext("%(client)s: pay %(amount)s for course booking %(reference)s at %(link)s"
-                       ) % values
-        if hold is not None:
-            text += " " + gettext("Pay by %(time)s to keep your place.") % {
-                "time": timezone.localtime(hold.expires_at).strftime("%H:%M")}
-    return text
-
-
-def _send_link(booking_id, link) -> None:
-    from booking import notifications
-
-    notifications.send_payment_link(
-        Booking.objects.select_related("offer", "session").get(pk=booking_id), link)

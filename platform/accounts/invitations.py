@@ -1,12 +1,15 @@
-"""Invitations: a set-password link, valid once, on the site where the person will work."""
+"""Invitations: a set-password link, valid once, on the site where the person will work, sent
+through the outbox."""
 
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
-from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django_tenants.utils import get_public_schema_name, schema_context
+
+from outbox.services import queue_email
 
 
 def site_url(organisation=None) -> str:
@@ -31,7 +34,9 @@ def set_password_url(user, organisation=None) -> str:
     return site_url(organisation) + path
 
 
-def send_invitation(user, *, organisation=None, invited_by=None) -> None:
+def queue_invitation(user, *, organisation=None, invited_by=None) -> None:
+    """Queue the invitation in the control plane's outbox, inside the transaction that made
+    the account or membership: it goes once that commits, and never if it does not."""
     context = {
         "user": user,
         "organisation": organisation,
@@ -40,9 +45,8 @@ def send_invitation(user, *, organisation=None, invited_by=None) -> None:
         "site": site_url(organisation),
     }
     where = organisation.name if organisation else "Waymark"
-    send_mail(
-        subject=f"You have been invited to {where} on Waymark",
-        message=render_to_string("accounts/email/invitation.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[user.email],
-    )
+    with schema_context(get_public_schema_name()):
+        queue_email(kind="invitation", to=user.email,
+                    subject=f"You have been invited to {where} on Waymark",
+                    text=render_to_string("accounts/email/invitation.txt", context),
+                    regarding={"user": user.pk})

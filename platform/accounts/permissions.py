@@ -14,6 +14,7 @@ from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.permissions import BasePermission
 
 from . import second_factor
+from .credentials import ScopedCredential
 from .roles import CLIENT_ACTIONS, PLATFORM_ACTIONS
 
 
@@ -77,19 +78,13 @@ class RequiresAction:
         return requires_action(cls.required_action)(view)
 
 
-def _api_key_model():
-    from django.apps import apps
-
-    return apps.get_model("booking", "ApiKey")
-
-
 class HasAction(BasePermission):
     """DRF permission: the view's `required_action` (or `required_actions[method]`).
 
     Staff are checked by their role at the current client, after the second factor where their
-    account needs it. A client API key (request.auth is a booking.ApiKey, found in the current
-    client's schema by booking.api_auth) may perform exactly the client actions in its `scopes`,
-    and nothing else."""
+    account needs it. A machine's credential (request.auth is a ScopedCredential, such as a
+    client API key found in the current client's schema) may perform exactly the client actions
+    in its `scopes`, and nothing else."""
 
     def has_permission(self, request, view):
         if request.method not in view.allowed_methods:
@@ -101,10 +96,8 @@ class HasAction(BasePermission):
         if action is None:
             return False
         organisation = getattr(request, "tenant", None)
-        if isinstance(request.auth, _api_key_model()):
-            key = request.auth
-            return (organisation is not None and key.revoked_at is None
-                    and action in CLIENT_ACTIONS and action in (key.scopes or []))
+        if isinstance(request.auth, ScopedCredential):
+            return organisation is not None and request.auth.allows(action)
         if not hasattr(request.user, "memberships"):
             return False  # any other non-user principal gets nothing
         if second_factor.is_missing(request.user, credential=request.auth):

@@ -16,6 +16,8 @@ def _every_client(task_name: str, schedule, expires: int) -> dict:
 
 
 CELERY_BEAT_SCHEDULE = {
+    # Messages whose task was lost or that wait for a retry, in every schema.
+    "sweep-outbox": {"task": "outbox.sweep", "schedule": crontab(), "options": {"expires": 50}},
     "expire-offers-nightly": _every_client(
         "booking.expire_offers", crontab(minute=15, hour=0), expires=6 * 3600),
     "send-reminders-daily": _every_client(
@@ -24,6 +26,8 @@ CELERY_BEAT_SCHEDULE = {
         "booking.send_joining_instructions", crontab(minute=0), expires=50 * 60),
     "nudge-unbooked-offers-daily": _every_client(
         "booking.nudge_unbooked_offers", crontab(minute=0, hour=10), expires=6 * 3600),
+    "make-refunds-due": _every_client(
+        "booking.make_refunds_due", crontab(minute="*/10"), expires=9 * 60),
     "collect-expired-holds": _every_client(
         "booking.collect_expired_holds", crontab(minute="*/15"), expires=10 * 60),
 }

@@ -44,7 +44,8 @@ def require_in_production(name: str, debug: bool, development_default: str) -> s
     if debug:
         return development_default
     raise ImproperlyConfigured(
-        f"{name} is not set. It is required when DEBUG is off; see docs/deployment.md."
+        f"{name} is not set. It is required when DEBUG is off, as it is unless set; see "
+        "docs/deployment.md. For development, set DEBUG=1 (the Makefile does)."
     )
 
 

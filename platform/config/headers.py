@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from csp.middleware import CSPMiddleware, PolicyParts
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
-from tenants import stripe_gateway
+from integrations import stripe_gateway
 
 # 3-D Secure challenges that Stripe.js frames in the page (Stripe's published CSP guidance).
 STRIPE_CHALLENGE_FRAMES = "https://hooks.stripe.com"

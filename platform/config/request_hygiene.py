@@ -26,7 +26,7 @@ UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 # A NUL byte, or JSON's escapes for NUL and for a surrogate. A real pair (an emoji written as
 # two escapes) matches too; decoding joins the pair, so only a lone surrogate is refused.
 MAYBE_UNSTORABLE_JSON = re.compile(rb"\x00|\\u0000|\\u[dD][89a-fA-F]")
-# The largest body any endpoint accepts (the offer import API's, booking.api); anything bigger
+# The largest body any endpoint accepts (the offer import API's, booking.api.views); anything bigger
 # is refused by the endpoint itself, so it is not worth reading here.
 LARGEST_JSON_BODY = 20 * 1024 * 1024
 

@@ -25,7 +25,9 @@ from .environment import (
 BASE_DIR = Path(__file__).resolve().parents[2]
 DATA_DIR = BASE_DIR / ".data"
 
-DEBUG = env_bool("DEBUG", default=True)
+# Off unless asked for, so a deployment that forgets it fails closed: with DEBUG off, a missing
+# secret stops start-up. `make run` and the other development targets set DEBUG=1.
+DEBUG = env_bool("DEBUG", default=False)
 SECRET_KEY = require_in_production("SECRET_KEY", DEBUG, "dev-only-insecure-key-never-in-production")
 
 PLATFORM_DOMAIN = env_str("PLATFORM_DOMAIN", "localhost")
@@ -40,6 +42,7 @@ SHARED_APPS = [
     "tenants",
     "accounts",
     "audit",
+    "outbox",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
@@ -62,6 +65,7 @@ SHARED_APPS = [
 TENANT_APPS = [
     "django.contrib.contenttypes",
     "audit",
+    "outbox",
     "booking",
     "reports",
 ]
@@ -108,7 +112,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "tenants.context_processors.client_site",
-                "booking.opening_hours.phone_lines_banner",
+                "tenants.opening_hours.phone_lines_banner",
             ],
         },
     },
@@ -207,7 +211,7 @@ AXES_CLIENT_IP_CALLABLE = "audit.services.client_ip"
 SILENCED_SYSTEM_CHECKS = ["axes.W002"]
 # Security headers (docs/deployment.md, "Security headers"). The page loads only what we serve;
 # inline code runs only with the response's nonce; config.headers adds Stripe.js's origins to
-# each response, from where tenants.stripe_gateway says Stripe.js is served.
+# each response, from where integrations.stripe_gateway says Stripe.js is served.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [NONE],
@@ -280,9 +284,9 @@ if NOTIFY_API_KEY:
     if not NOTIFY_SMS_TEMPLATE_ID:
         raise ImproperlyConfigured("NOTIFY_API_KEY is set but NOTIFY_SMS_TEMPLATE_ID is not: give the "
                                    "id of a Notify text template whose content is ((body)).")
-    SMS_BACKEND = "booking.text_messages.NotifyBackend"
+    SMS_BACKEND = "integrations.text_messages.NotifyBackend"
 else:
-    SMS_BACKEND = "booking.text_messages.FileBackend" if DEBUG else None
+    SMS_BACKEND = "integrations.text_messages.FileBackend" if DEBUG else None
 
 # --- Stripe ------------------------------------------------------------------------------
 # Unset STRIPE_SECRET_KEY means development: `make run` starts localstripe on STRIPE_API_BASE.

@@ -80,7 +80,7 @@ def client(request, slug):
 @require_POST
 @requires_action("platform.change_client_status")
 def merchant_account(request, slug):
-    from tenants.stripe_gateway import PaymentServiceUnavailable
+    from integrations.stripe_gateway import PaymentServiceUnavailable
 
     organisation = get_object_or_404(ClientOrganisation, slug=slug, is_template=False)
     form = MerchantAccountForm(request.POST)

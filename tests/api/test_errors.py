@@ -9,8 +9,8 @@ from django.urls import get_resolver
 from django_tenants.utils import schema_context
 from rest_framework.authtoken.models import Token
 
-from booking.api import OfferStatus
-from booking.api_auth import create_api_key
+from booking.api.views import OfferStatus
+from booking.services.api_keys import create_api_key
 
 CLIENT_API = {"HTTP_HOST": "essex.localhost"}
 PLATFORM = {"HTTP_HOST": "localhost"}
@@ -63,7 +63,7 @@ def test_an_unhandled_exception_in_the_api_gets_json(essex, offer_reader, monkey
 
 
 def test_an_unhandled_exception_on_a_page_gets_the_html_page(essex, monkeypatch):
-    from booking import journey
+    from booking.site import journey
 
     def broken(*args, **kwargs):
         raise RuntimeError("the database fell over")
@@ -135,7 +135,7 @@ def test_errors_of_the_request_as_a_whole_are_under___all__(provider_admin):
 
 
 def test_a_document_nested_too_deeply_gets_a_400(essex, offer_reader):
-    from booking.api_auth import create_api_key as new_key
+    from booking.services.api_keys import create_api_key as new_key
 
     with schema_context(essex.schema_name):
         key = new_key("importer", ["offers.import"], actor="tests")[1]

@@ -21,7 +21,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.views import APIView
 
 from accounts.roles import CLIENT_ACTIONS
-from booking.api_auth import create_api_key
+from booking.services.api_keys import create_api_key
 from tenants.services import NewClient, onboard_client
 
 APP = WSGIHandler()

@@ -4,11 +4,11 @@ from datetime import timedelta
 
 import pytest
 
-from booking import postcodes
 from booking.models import CourseSession, DeliveryMode, Hold
-from booking.services.availability import search_sessions
 from booking.services.bookings import place_hold
 from booking.services.rules import BookingRefused
+from booking.services.search import search_sessions
+from integrations import postcodes
 
 from .conftest import local_at, make_offer, make_session, make_venue
 

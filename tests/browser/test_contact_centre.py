@@ -10,8 +10,8 @@ import pytest
 from django_tenants.utils import schema_context
 
 from accounts.roles import Role
-from booking import opening_hours
 from booking.models import Booking, CallLog, Hold, Offer, OfferEvent
+from tenants import opening_hours
 
 from ..conftest import PASSWORD, enable_card_payments, make_user
 from ..journey_data import make_journey_data

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import translation
 
-from booking import opening_hours
-from booking.opening_hours import bank_holiday, phone_lines, weekly_hours
+from tenants import opening_hours
+from tenants.opening_hours import bank_holiday, phone_lines, weekly_hours
 
 from .conftest import ESSEX, SOUTH_WALES
 

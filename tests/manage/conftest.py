@@ -11,8 +11,8 @@ from django.utils import timezone
 from accounts.models import Membership, User
 from accounts.roles import Role
 from booking.models import CourseSession, CourseType, Offer, Trainer, Venue
-from booking.services import admin as admin_services
 from booking.services.bookings import book
+from booking.services.cases import raise_case
 
 ESSEX_HOST = "essex.localhost"
 STAFF_ROLES = (Role.CLIENT_ADMIN, Role.BOOKING_OFFICER, Role.CONTACT_CENTRE_AGENT,
@@ -82,8 +82,8 @@ def world(essex, staff, in_essex):
                    now=now - timedelta(days=5))
     unbooked = make_offer("ESX-500002", first_name="Alex", last_name="Walker",
                           date_of_birth=date(1990, 1, 2))
-    case = admin_services.raise_case(unbooked.pk, kind="part_payment", notes="Lost job",
-                                     actor=staff[Role.CLIENT_ADMIN])
+    case = raise_case(unbooked.pk, kind="part_payment", notes="Lost job",
+                      actor=staff[Role.CLIENT_ADMIN])
     membership = Membership.objects.get(user=staff[Role.BOOKING_OFFICER], organisation=essex)
     return {
         "reference": booked.reference, "session_id": started.pk, "course_type_id": nsac.pk,

@@ -6,7 +6,7 @@ import pytest
 from accounts.roles import Role
 from audit.models import AuditEntry
 from booking.models import CorrespondenceTemplate
-from booking.services.admin import custom_correspondence
+from booking.services.correspondence import custom_correspondence
 
 from .conftest import get, make_staff, post
 

@@ -11,7 +11,8 @@ from django.utils import timezone
 from accounts.roles import Role
 from audit.models import AuditEntry
 from booking.models import CourseSession, TrainerAbsence
-from booking.services import admin as admin_services
+from booking.services.catalogue import add_trainer_absence, save_trainer
+from booking.services.sessions import update_session
 
 from .conftest import get, make_session, post
 from .test_sessions import session_form
@@ -117,20 +118,20 @@ def test_bad_time_away_is_a_field_error(world, admin, client, change, field):
 def test_adding_an_away_trainer_to_a_date_is_refused(world, admin, essex, client):
     later = make_session(world["nsac"], world["venue"], timezone.now() + timedelta(days=40))
     day = timezone.localdate(later.starts_at)
-    admin_services.add_trainer_absence(world["trainer"].pk, day, day, "training", actor="test")
+    add_trainer_absence(world["trainer"].pk, day, day, "training", actor="test")
     with pytest.raises(ValidationError) as refused:
-        admin_services.update_session(later.pk, capacity=20, trainer_ids=[world["trainer"].pk],
-                                      actor="test")
+        update_session(later.pk, capacity=20, trainer_ids=[world["trainer"].pk],
+                       actor="test")
     assert "is away from" in str(refused.value)
     assert not later.trainers.exists()
 
 
 def test_removing_another_trainers_time_away_does_nothing(world, admin, client):
-    other = admin_services.save_trainer(
+    other = save_trainer(
         None, {"full_name": "Olive Other", "email": "olive@essex.test", "user_id": None,
                "is_active": True, "working_days": ["mon"]}, [], actor="test", organisation=None)
     day = next_weekday(0, after_days=60)
-    absence = admin_services.add_trainer_absence(other.pk, day, day, actor="test")
+    absence = add_trainer_absence(other.pk, day, day, actor="test")
     post(client, trainer_url(world), {"action": "absence_remove", "absence": str(absence.pk)})
     assert TrainerAbsence.objects.filter(pk=absence.pk).exists()
 

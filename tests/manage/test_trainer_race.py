@@ -14,7 +14,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from booking.models import CourseSession, CourseType, Trainer, Venue
-from booking.services import admin as admin_services
+from booking.services import sessions
 from tenants.services import NewClient, onboard_client
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -51,13 +51,13 @@ def race(schema, start):
         try:
             connection.set_schema(schema)
             Trainer.objects.exists()
-            spec = admin_services.SessionSpec(
+            spec = sessions.SessionSpec(
                 course_type_id=nsac.pk, delivery_mode="classroom", venue_id=venues[index].pk,
                 capacity=10, trainer_ids=(trainer.pk,))
             barrier.wait(timeout=30)
             # Each racer starts a few minutes apart: every pair overlaps.
-            admin_services.create_sessions(spec, [start + timedelta(minutes=5 * index)],
-                                           actor="racer")
+            sessions.create_sessions(spec, [start + timedelta(minutes=5 * index)],
+                                     actor="racer")
             results[index] = "created"
         except ValidationError as error:
             results[index] = "refused" if "already teaching" in str(error) else repr(error)
@@ -88,7 +88,7 @@ def test_a_trainer_is_never_double_booked_under_concurrency(schema):
 def test_control_without_the_lock_the_race_is_seen(schema, monkeypatch):
     """With the trainer lock switched off the same race books the trainer twice at least once,
     so the test above would notice if the lock stopped working."""
-    monkeypatch.setattr(admin_services, "LOCK_TRAINERS", False)
+    monkeypatch.setattr(sessions, "LOCK_TRAINERS", False)
     start = timezone.now().replace(microsecond=0) + timedelta(days=20)
     for attempt in range(CONTROL_ATTEMPTS):
         _results, count = race(schema, start + timedelta(days=attempt))

@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 
 from booking.models import Offer, OfferEvent, SpecialCircumstancesCase
-from booking.services import admin as admin_services
+from booking.services.cases import assign_case, case_assignees, decide_case, raise_case
 
 from ..access import add_service_errors, ip, page, posted, render_page
 from ..forms import AssignCaseForm, DecideCaseForm, RaiseCaseForm
@@ -45,7 +45,7 @@ def case_raise(request, reference):
     form = RaiseCaseForm(posted(request))
     if request.method == "POST" and open_case is None and form.is_valid():
         try:
-            case = admin_services.raise_case(
+            case = raise_case(
                 offer.pk, kind=form.cleaned_data["kind"], notes=form.cleaned_data["notes"],
                 actor=request.user, organisation=request.tenant, ip_address=ip(request))
         except ValidationError as error:
@@ -70,7 +70,7 @@ def _detail(request, case, *, assign_form=None, decide_form=None, status=200):
         "case": case, "offer": case.offer, "timeline": timeline(events),
         "assign_form": assign_form or AssignCaseForm(
             initial={"assignee": case.assigned_to_user_id},
-            assignees=admin_services.case_assignees(request.tenant)),
+            assignees=case_assignees(request.tenant)),
         "decide_form": decide_form or DecideCaseForm(),
         "is_open": case.status == SpecialCircumstancesCase.Status.OPEN,
     }, status=status)
@@ -86,12 +86,12 @@ def case_assign(request, case_id):
     case = _case(case_id)
     if request.method != "POST":
         return _detail(request, case)
-    form = AssignCaseForm(request.POST, assignees=admin_services.case_assignees(request.tenant))
+    form = AssignCaseForm(request.POST, assignees=case_assignees(request.tenant))
     if form.is_valid():
         try:
-            admin_services.assign_case(case.pk, form.cleaned_data["assignee"],
-                                       actor=request.user, organisation=request.tenant,
-                                       ip_address=ip(request))
+            assign_case(case.pk, form.cleaned_data["assignee"],
+                        actor=request.user, organisation=request.tenant,
+                        ip_address=ip(request))
         except ValidationError as error:
             add_service_errors(form, error, default_field="assignee")
         else:
@@ -108,7 +108,7 @@ def case_decide(request, case_id):
     form = DecideCaseForm(request.POST)
     if form.is_valid():
         try:
-            admin_services.decide_case(
+            decide_case(
                 case.pk, approve=form.cleaned_data["decision"] == "approve",
                 note=form.cleaned_data["note"], actor=request.user,
                 organisation=request.tenant, ip_address=ip(request))

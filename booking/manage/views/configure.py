@@ -9,7 +9,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from booking.models import CourseType, Trainer, Venue, every_day
-from booking.services import admin as admin_services
+from booking.services.catalogue import (
+    TRAINER_FIELDS,
+    add_trainer_absence,
+    remove_trainer_absence,
+    save_course_type,
+    save_trainer,
+    save_venue,
+    trainer_logins,
+)
+from tenants.branding_changes import set_logo, update_branding
 
 from ..access import add_service_errors, ip, page, posted, render_page
 from ..forms import (
@@ -51,7 +60,7 @@ def _course_type_form(request, course_type):
     form = CourseTypeForm(posted(request), initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            saved = admin_services.save_course_type(
+            saved = save_course_type(
                 course_type.pk if course_type else None, form.service_data(),
                 actor=request.user, organisation=request.tenant, ip_address=ip(request))
         except ValidationError as error:
@@ -86,7 +95,7 @@ def _venue_form(request, venue):
     form = VenueForm(posted(request), initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            saved = admin_services.save_venue(
+            saved = save_venue(
                 venue.pk if venue else None, dict(form.cleaned_data), actor=request.user,
                 organisation=request.tenant, ip_address=ip(request))
         except ValidationError as error:
@@ -124,16 +133,16 @@ def _trainer_form(request, trainer):
     action = request.POST.get("action") if request.method == "POST" else None
     is_trainer_post = request.method == "POST" and action is None
     form = TrainerForm(request.POST if is_trainer_post else None, initial=initial,
-                       logins=admin_services.trainer_logins(request.tenant),
+                       logins=trainer_logins(request.tenant),
                        course_types=CourseType.objects.all())
     absence_form = TrainerAbsenceForm(request.POST if action == "absence_add" else None)
     if trainer is not None and action in ("absence_add", "absence_remove"):
         if _change_time_away(request, trainer, action, absence_form):
             return redirect("manage:trainer", trainer_id=trainer.pk)
     elif is_trainer_post and form.is_valid():
-        data = {name: form.cleaned_data[name] for name in admin_services.TRAINER_FIELDS}
+        data = {name: form.cleaned_data[name] for name in TRAINER_FIELDS}
         try:
-            saved = admin_services.save_trainer(
+            saved = save_trainer(
                 trainer.pk if trainer else None, data, form.cleaned_data["course_types"],
                 actor=request.user, organisation=request.tenant, ip_address=ip(request))
         except ValidationError as error:
@@ -151,7 +160,7 @@ def _change_time_away(request, trainer, action, absence_form) -> bool:
     if action == "absence_remove":
         absence_id = request.POST.get("absence", "")
         if absence_id.isdigit():
-            admin_services.remove_trainer_absence(
+            remove_trainer_absence(
                 trainer.pk, int(absence_id), actor=request.user, organisation=request.tenant,
                 ip_address=ip(request))
             messages.success(request, _("Time away removed."))
@@ -159,7 +168,7 @@ def _change_time_away(request, trainer, action, absence_form) -> bool:
     if not absence_form.is_valid():
         return False
     try:
-        admin_services.add_trainer_absence(
+        add_trainer_absence(
             trainer.pk, absence_form.cleaned_data["first_day"],
             absence_form.cleaned_data["last_day"], absence_form.cleaned_data["reason"],
             actor=request.user, organisation=request.tenant, ip_address=ip(request))
@@ -192,9 +201,9 @@ def branding(request):
     logo_form = LogoForm(request.POST if is_logo else None, request.FILES if is_logo else None)
     if is_logo and logo_form.is_valid():
         try:
-            admin_services.set_logo(organisation.pk, None if logo_form.cleaned_data["remove"]
-                                    else logo_form.cleaned_data["logo"],
-                                    actor=request.user, ip_address=ip(request))
+            set_logo(organisation.pk, None if logo_form.cleaned_data["remove"]
+                     else logo_form.cleaned_data["logo"],
+                     actor=request.user, ip_address=ip(request))
         except ValidationError as error:
             add_service_errors(logo_form, error)
         else:
@@ -203,8 +212,8 @@ def branding(request):
             return redirect("manage:branding")
     elif request.method == "POST" and not is_logo and form.is_valid():
         try:
-            admin_services.update_branding(organisation.pk, form.service_data(),
-                                           actor=request.user, ip_address=ip(request))
+            update_branding(organisation.pk, form.service_data(),
+                            actor=request.user, ip_address=ip(request))
         except ValidationError as error:
             add_service_errors(form, error)
         else:

@@ -8,7 +8,13 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
 from booking.models import CorrespondenceTemplate, Language
-from booking.services import admin as admin_services
+from booking.services.correspondence import (
+    PLACEHOLDERS,
+    fill_placeholders,
+    reset_correspondence_template,
+    sample_values,
+    save_correspondence_template,
+)
 
 from ..access import add_service_errors, ip, page, posted, render_page
 from ..forms import CorrespondenceForm
@@ -44,7 +50,7 @@ def template_edit(request, kind, language):
     action = request.POST.get("action", "save")
     preview = None
     if request.method == "POST" and action == "reset":
-        if admin_services.reset_correspondence_template(
+        if reset_correspondence_template(
                 kind, language, actor=request.user, organisation=request.tenant,
                 ip_address=ip(request)):
             messages.success(request, _("The standard wording will be used again."))
@@ -55,7 +61,7 @@ def template_edit(request, kind, language):
             preview = (data["subject"], data["body"])
         else:
             try:
-                admin_services.save_correspondence_template(
+                save_correspondence_template(
                     kind, language, subject=data["subject"], body=data["body"],
                     actor=request.user, organisation=request.tenant, ip_address=ip(request))
             except ValidationError as error:
@@ -66,9 +72,9 @@ def template_edit(request, kind, language):
     elif request.method != "POST" and template is not None:
         preview = (template.subject, template.body)
     if preview is not None:
-        values = admin_services.sample_values(request.tenant, language)
-        preview = tuple(admin_services.fill_placeholders(text, values) for text in preview)
+        values = sample_values(request.tenant, language)
+        preview = tuple(fill_placeholders(text, values) for text in preview)
     return render_page(request, "manage/correspondence/edit.html", {
         "form": form, "template": template, "kind_label": CorrespondenceTemplate.Kind(kind).label,
         "language_label": Language(language).label, "language": language, "preview": preview,
-        "placeholders": admin_services.PLACEHOLDERS.items()})
+        "placeholders": PLACEHOLDERS.items()})

@@ -7,14 +7,16 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from booking.forms import ACCESS_CHOICES
+from booking.form_fields import ACCESS_CHOICES
 from booking.models import Booking, Channel, CourseSession, Offer, SpecialCircumstancesCase
-from booking.services import admin as admin_services
-from booking.services.availability import search_sessions
+from booking.services import offers
 from booking.services.bookings import book, cancel_booking, refund_due, transfer_booking
+from booking.services.refunds import refund_promised
 from booking.services.rules import BookingRefused, transfer_fee
+from booking.services.search import search_offers, search_sessions
+from booking.templatetags.booking_format import pounds
 
-from ..access import add_service_errors, ip, notify, page, posted, render_page
+from ..access import add_service_errors, ip, page, posted, render_page
 from ..forms import (
     CancelBookingForm,
     ChooseSessionForm,
@@ -40,7 +42,7 @@ def search(request):
     form = OffenderSearchForm(request.GET or None)
     results = None
     if request.GET and form.is_valid():
-        results = admin_services.search_offers(form.cleaned_data["q"])
+        results = search_offers(form.cleaned_data["q"])
     return render_page(request, "manage/offenders/search.html",
                        {"form": form, "results": results})
 
@@ -74,9 +76,8 @@ def _exists(form) -> bool:
     return False
 
 
-def _placed(request, offer, booking, confirmation: str, message: str):
-    """Booked or moved: the confirmation e-mail, the new reference on screen, back to the offer."""
-    notify(confirmation, booking)
+def _placed(request, offer, booking, message: str):
+    """Booked or moved: the new reference on screen, back to the offer."""
     messages.success(request, message % {"reference": booking.reference})
     return redirect("manage:offender", reference=offer.reference)
 
@@ -94,8 +95,7 @@ def book_for(request, reference):
         except BookingRefused as refused:
             form.add_error("session", refused.messages[0])
         else:
-            return _placed(request, offer, booking, "send_booking_confirmation",
-                           _("Booked. The booking reference is %(reference)s."))
+            return _placed(request, offer, booking, _("Booked. The booking reference is %(reference)s."))
     return render_page(request, "manage/offenders/book.html", {
         "offer": offer, "form": form, "bookable": bookable,
         "options": _options(offer, now) if bookable else [],
@@ -116,8 +116,7 @@ def transfer_for(request, reference):
         except BookingRefused as refused:
             form.add_error("session", refused.messages[0])
         else:
-            return _placed(request, offer, new, "send_transfer_confirmation",
-                           _("Moved. The new booking reference is %(reference)s."))
+            return _placed(request, offer, new, _("Moved. The new booking reference is %(reference)s."))
     context = {"offer": offer, "form": form, "booking": booking, "movable": movable,
                "options": [], "fee": 0}
     if movable:
@@ -140,8 +139,10 @@ def cancel_for(request, reference):
         except BookingRefused as refused:
             form.add_error(None, refused.messages[0])
         else:
-            notify("send_cancellation", cancelled, refund_due(cancelled, now))
-            messages.success(request, _("The booking has been cancelled."))
+            due = refund_promised(cancelled.pk)
+            messages.success(request, _("The booking has been cancelled.") + (
+                " " + _("%(amount)s will be refunded to the card it was paid with.") % {
+                    "amount": pounds(due)} if due else ""))
             return redirect("manage:offender", reference=offer.reference)
     refund = None
     if booking is not None and booking.status == Booking.Status.CONFIRMED:
@@ -156,7 +157,7 @@ def extend_critical_date(request, reference):
     form = ExtendCriticalDateForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
-            admin_services.extend_critical_date(
+            offers.extend_critical_date(
                 offer.pk, form.cleaned_data["critical_date"],
                 booking_period_end=form.cleaned_data["booking_period_end"],
                 reason=form.cleaned_data["reason"], actor=request.user,

@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from booking.forms import ACCESS_CHOICES
+from booking.form_fields import ACCESS_CHOICES
 from booking.models import Booking, CourseSession, OfferEvent
 from booking.services.offers import record_outcome
 from booking.services.rules import BookingRefused

@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from booking.models import Booking, CourseSession, CourseType, Trainer, Venue
-from booking.services import admin as admin_services
-from booking.services.availability import live_holds
+from booking.services.search import live_holds
+from booking.services.sessions import SessionSpec, cancel_session, create_sessions, update_session, weekly_starts
 
 from ..access import add_service_errors, ip, page, posted, render_page
 from ..forms import CancelSessionForm, SeriesForm, SessionEditForm, SessionForm
@@ -39,8 +39,8 @@ def _choices():
             "trainers": Trainer.objects.filter(is_active=True)}
 
 
-def _spec(cleaned) -> admin_services.SessionSpec:
-    return admin_services.SessionSpec(
+def _spec(cleaned) -> SessionSpec:
+    return SessionSpec(
         course_type_id=cleaned["course_type"], delivery_mode=cleaned["delivery_mode"],
         venue_id=cleaned["venue"], capacity=cleaned["capacity"], language=cleaned["language"],
         trainer_ids=tuple(cleaned["trainers"]), joining_url=cleaned["joining_url"])
@@ -50,7 +50,7 @@ def _create(request, form_class, starts_of, template):
     form = form_class(posted(request), initial={"language": "en"}, **_choices())
     if request.method == "POST" and form.is_valid():
         try:
-            created = admin_services.create_sessions(
+            created = create_sessions(
                 _spec(form.cleaned_data), starts_of(form.cleaned_data), actor=request.user,
                 organisation=request.tenant, ip_address=ip(request))
         except ValidationError as error:
@@ -71,7 +71,7 @@ def session_create(request):
 
 @page(VIEW, CONFIGURE)
 def series_create(request):
-    return _create(request, SeriesForm, lambda c: admin_services.weekly_starts(
+    return _create(request, SeriesForm, lambda c: weekly_starts(
         c["start_date"], c["weekday"], c["start_time"], c["count"]),
         "manage/sessions/series.html")
 
@@ -91,7 +91,7 @@ def session_detail(request, session_id):
                                     "joining_url": session.joining_url})
     if request.method == "POST" and form.is_valid():
         try:
-            admin_services.update_session(
+            update_session(
                 session.pk, capacity=form.cleaned_data["capacity"],
                 trainer_ids=form.cleaned_data["trainers"],
                 joining_url=form.cleaned_data["joining_url"], actor=request.user,
@@ -115,7 +115,7 @@ def session_cancel(request, session_id):
     form = CancelSessionForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
-            result = admin_services.cancel_session(
+            result = cancel_session(
                 session.pk, reason=form.cleaned_data["reason"], actor=request.user,
                 organisation=request.tenant, ip_address=ip(request))
         except ValidationError as error:

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 
 from accounts.models import Membership, User
-from booking.services import admin as admin_services
+from booking.services.staff import change_role, invite_staff, set_staff_active
 
 from ..access import add_service_errors, ip, page, posted, render_page
 from ..forms import ChangeRoleForm, ConfirmForm, InviteStaffForm
@@ -36,7 +36,7 @@ def staff_invite(request):
     form = InviteStaffForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
-            membership = admin_services.invite_staff(
+            membership = invite_staff(
                 request.tenant, email=form.cleaned_data["email"],
                 full_name=form.cleaned_data["full_name"], role=form.cleaned_data["role"],
                 actor=request.user, ip_address=ip(request))
@@ -56,9 +56,9 @@ def staff_role(request, membership_id):
     form = ChangeRoleForm(posted(request), initial={"role": membership.role})
     if request.method == "POST" and form.is_valid():
         try:
-            admin_services.change_role(membership.pk, form.cleaned_data["role"],
-                                       organisation=request.tenant, actor=request.user,
-                                       ip_address=ip(request))
+            change_role(membership.pk, form.cleaned_data["role"],
+                        organisation=request.tenant, actor=request.user,
+                        ip_address=ip(request))
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -81,8 +81,8 @@ def _set_active(request, user_id, active: bool):
     form = ConfirmForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
-            admin_services.set_staff_active(person.pk, active, organisation=request.tenant,
-                                            actor=request.user, ip_address=ip(request))
+            set_staff_active(person.pk, active, organisation=request.tenant,
+                             actor=request.user, ip_address=ip(request))
         except ValidationError as error:
             add_service_errors(form, error)
         else:

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django_tenants.utils import schema_context
 
-from booking.api_auth import create_api_key
+from booking.services.api_keys import create_api_key
 from tenants.models import ClientOrganisation
 
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from booking.models import Payment
-from tenants import stripe_gateway as gateway
+from integrations import stripe_gateway as gateway
 from tenants.models import ClientOrganisation
 
 
