@@ -30,6 +30,10 @@ PAGES_PER_ROLE = 300
 VISITS_PER_SHAPE = 4
 
 
+# Django's {# #} comment is one line only; a longer one, or a stray tag, is printed on the page.
+TEMPLATE_SYNTAX = re.compile(r"\{#|#\}|\{%|%\}|\{\{|\}\}")
+
+
 def shape(path: str) -> str:
     return re.sub(r"/[A-Z]{2,4}-[\w-]+/|/\d+/", "/*/", path)
 
@@ -43,6 +47,7 @@ def crawl(client, starts):
         answers[url] = response.status_code
         if response.status_code != 200 or "html" not in response.get("Content-Type", ""):
             continue
+        assert not TEMPLATE_SYNTAX.search(response.content.decode()), url
         for href in re.findall(r'href="([^"]+)"', response.content.decode()):
             href = urldefrag(href.replace("&amp;", "&"))[0]
             parts = urlsplit(href)
@@ -99,6 +104,7 @@ def test_no_public_page_fails_in_either_language(essex, south_wales, client):
                 if response.status_code != 200:
                     continue
                 page = response.content.decode()
+                assert not TEMPLATE_SYNTAX.search(page), (url, TEMPLATE_SYNTAX.search(page))
                 assert f'<html lang="{"cy" if language == "cy" else "en-GB"}"' in page, url
                 for href in re.findall(r'href="(/[^"]*)"', page):
                     path = urlsplit(href.replace("&amp;", "&")).path
