@@ -19,6 +19,9 @@ PYTEST_WORKERS ?= 2
 # development. `DEBUG=0 make migrate` still means production. The tests have their own settings,
 # config.settings_test (pyproject.toml).
 run seed migrate messages check-migrations: export DEBUG ?= 1
+# Links the development server sends (e-mails, texts) point at it: plain HTTP on $(PORT).
+run seed migrate messages check-migrations: export PUBLIC_SCHEME ?= http
+run seed migrate messages check-migrations: export PUBLIC_PORT ?= $(PORT)
 
 $(BIN)/.installed: pyproject.toml package.json
 	$(PYTHON) -m venv $(VENV)

@@ -44,10 +44,12 @@ What else each client gets:
   critical dates 4–16 weeks ahead and booking-period ends 2–6 weeks ahead (about a fifth Welsh
   correspondence in south-wales), 250 by the CSV/API import and 50 historic ones;
 - offers in every status and bookings in every status: confirmed (online + payment, telephone +
-  payment, administrator), pending payment, transferred, cancelled, and — on eight completed
-  course dates 1–5 weeks ago — completed, did not attend, refused entry and not completed, via
-  `record_outcome`; offers expired by `expire_offers`; and, because no service sets them yet,
-  withdrawn, special-arrangement and cancelled offers set directly with an event each.
+  payment, administrator with the fee waived), pending payment, transferred (the transfer fee
+  paid where the notice was short), a move waiting for its transfer fee, cancelled, and — on
+  eight completed course dates 1–5 weeks ago — completed, did not attend, refused entry and not
+  completed, via `record_outcome`; offers expired by `expire_offers` and withdrawn by
+  `withdraw_offer`; and, because no service sets them yet, special-arrangement and cancelled
+  offers set directly with an event each.
 """
 
 from __future__ import annotations
@@ -74,20 +76,19 @@ from booking.models import (
     Trainer,
     Venue,
 )
-from booking.services.bookings import (
-    REFERENCE_ALPHABET,
-    ContactDetails,
-    book,
+from booking.services.bookings import ContactDetails, FeeWaiver, book, confirm_booking, place_hold
+from booking.services.changes import (
     cancel_booking,
-    confirm_booking,
-    place_hold,
+    complete_transfer,
     transfer_booking,
+    withdraw_offer,
 )
 from booking.services.events import log_event
 from booking.services.offer_import import import_offers
 from booking.services.offers import expire_offers, record_outcome
 from booking.services.rules import BookingRefused, fee_breakdown, policy_snapshot
 from booking.services.search import search_sessions
+from booking.services.seats import REFERENCE_ALPHABET
 from integrations import postcodes
 
 GENERATED_OFFERS = 300
@@ -107,6 +108,7 @@ PLANS = (
     + [("confirmed", Channel.ADMIN)] * 12
     + [("pending", Channel.ONLINE)] * 7 + [("pending", Channel.TELEPHONE)] * 3
     + [("transferred", Channel.ONLINE)] * 6 + [("transferred", Channel.TELEPHONE)] * 4
+    + [("transfer_pending", Channel.ONLINE)] * 2
     + [("cancelled", Channel.ONLINE)] * 6 + [("cancelled", Channel.TELEPHONE)] * 4
     + [("withdrawn", None)] * 5 + [("special_arrangement", None)] * 4
     + [("offer_cancelled", Channel.TELEPHONE)] * 2
@@ -604,17 +606,18 @@ class _Seeder:
     def _create_offer_directly(self, person: dict, imported_at: datetime) -> Offer:
         """For past-dated offers only: the import service stamps everything with the present,
         so historic and expired offers are written here, with their import event back-dated."""
-        offer = Offer.objects.create(
+        offer = Offer(
             reference=person["reference"],
             course_type=self.course_types[person["course_type"]],
             offence_date=person["offence_date"], booking_period_end=person["booking_period_end"],
             critical_date=person["critical_date"], first_name=person["first_name"],
             last_name=person["last_name"], date_of_birth=person["date_of_birth"],
             address=person["address"], postcode=postcodes.normalise(person["postcode"]),
-            email=person["email"], phone=person["phone"],
-            licence_number=person["licence_number"], language=person["language"],
-            source=person["source"], status=Offer.Status.OFFERED,
+            email=person["email"], licence_number=person["licence_number"],
+            language=person["language"], source=person["source"], status=Offer.Status.OFFERED,
         )
+        offer.set_phone(person["phone"])
+        offer.save()
         Offer.objects.filter(pk=offer.pk).update(created_at=imported_at, updated_at=imported_at)
         log_event(offer, "offer.imported", channel=Channel.ADMIN if person["source"] == "csv"
                   else Channel.API, actor=self.admin if person["source"] == "csv"
@@ -724,10 +727,15 @@ class _Seeder:
         finds no course date (none before the critical date) leaves the offer offered."""
         if plan == "offered":
             return
-        if plan in ("withdrawn", "special_arrangement"):
+        if plan == "withdrawn":
+            withdraw_offer(offer.pk, reason=STATUS_REASONS[plan], actor=self.admin,
+                           channel=Channel.ADMIN, now=self.now)
+            return
+        if plan == "special_arrangement":
             self._set_status_directly(offer, plan)
             return
-        session = self._choose_session(offer, rng)
+        session = (self._soonest_session(offer) if plan == "transfer_pending"
+                   else self._choose_session(offer, rng))
         if session is None:
             return
         try:
@@ -735,11 +743,13 @@ class _Seeder:
                 self._hold_and_book(offer, session, channel)
                 return
             booking = self._confirmed_booking(offer, session, channel, rng)
-            if plan == "transferred":
+            if plan in ("transferred", "transfer_pending"):
                 other = self._choose_session(offer, rng, exclude=session.pk)
                 if other is not None:
-                    transfer_booking(booking.pk, other.pk, channel=channel,
-                                     actor=_actor(channel, self.admin), now=self.now)
+                    move = transfer_booking(booking.pk, other.pk, channel=channel,
+                                            actor=_actor(channel, self.admin), now=self.now)
+                    if plan == "transferred":
+                        self._pay_transfer_fee(move, channel)
             elif plan in ("cancelled", "offer_cancelled"):
                 cancel_booking(booking.pk, channel=channel, actor=_actor(channel, self.admin),
                                reason=rng.choice(CANCEL_REASONS), now=self.now)
@@ -751,8 +761,8 @@ class _Seeder:
             return
 
     def _set_status_directly(self, offer: Offer, status: str) -> None:
-        """No service withdraws an offer, opens a special arrangement or closes an offer as
-        cancelled yet, so the demo sets these directly, with the event the timeline reads."""
+        """No service opens a special arrangement or closes an offer as cancelled yet, so the
+        demo sets these directly, with the event the timeline reads."""
         before = offer.status
         offer.status = status
         if status == Offer.Status.SPECIAL_ARRANGEMENT:
@@ -777,6 +787,23 @@ class _Seeder:
                 return rng.choice(options).session
         return None
 
+    def _soonest_session(self, offer: Offer) -> CourseSession | None:
+        """The soonest date that can still be changed: inside the free-transfer notice, so a
+        move from it waits for its transfer fee."""
+        options = search_sessions(offer, now=self.now, sort="date")
+        return options[0].session if options else None
+
+    def _pay_transfer_fee(self, move: Booking, channel: str) -> None:
+        """A move inside the notice waits for its fee: the demo's card payment settles it, as
+        settle_payment would."""
+        if move.status != Booking.Status.TRANSFER_PENDING:
+            return
+        complete_transfer(move.pk, channel=channel,
+                          actor=AGENT if channel == Channel.TELEPHONE else PAYMENTS, now=self.now,
+                          payment={"payment_intent": f"pi_demo_{move.reference.lower()}",
+                                   "amount_pence": move.amount_due_pence,
+                                   "method": "moto" if channel == Channel.TELEPHONE else "card"})
+
     def _hold_and_book(self, offer: Offer, session: CourseSession, channel: str) -> Booking:
         """The online (or telephone) flow up to payment: the booking waits, the hold keeps the
         seat for 15 minutes."""
@@ -788,7 +815,7 @@ class _Seeder:
     def _confirmed_booking(self, offer, session, channel, rng) -> Booking:
         if channel == Channel.ADMIN:
             return book(offer.pk, session_id=session.pk, channel=channel, actor=self.admin,
-                        now=self.now)
+                        now=self.now, waiver=FeeWaiver(ADMIN_WAIVER_REASON))
         booking = self._hold_and_book(offer, session, channel)
         # Online: the card payment's confirmation; by telephone the agent takes the payment.
         return confirm_booking(booking.pk, channel=channel,
@@ -843,6 +870,7 @@ class _Seeder:
 # --- Helpers -------------------------------------------------------------------------------
 
 INWARD_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"  # the letters an inward code uses (no C I K M O V)
+ADMIN_WAIVER_REASON = "Booked by the administrators after a complaint; fee waived as goodwill."
 CANCEL_REASONS = ["Cannot get time off work", "Booked the wrong date", "Childcare",
                   "Decided to take the penalty instead", "Moving away"]
 OUTCOME_NOTES = {

@@ -91,3 +91,25 @@ class AccessNeedsMixin:
         if needs_notes and not (cleaned.get("access_notes") or "").strip():
             self.add_error("access_notes", self.notes_needed)
         return cleaned
+
+
+class FeeWaiverMixin:
+    """For staff forms that take a fee, where the role allows letting it off
+    ("bookings.waive_fee"): a "waive the fee" box and the reason, which is then required. Pass
+    `can_waive`; without it the form has neither field."""
+
+    def __init__(self, *args, can_waive: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if can_waive:
+            self.fields["waive_fee"] = forms.BooleanField(
+                label=_("Waive the fee: confirm without taking a payment"), required=False)
+            self.fields["waiver_reason"] = forms.CharField(
+                label=_("Why is the fee waived?"), required=False, max_length=500,
+                widget=forms.Textarea(attrs={"rows": 3}),
+                help_text=_("Recorded on the booking's timeline"))
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("waive_fee") and not (cleaned.get("waiver_reason") or "").strip():
+            self.add_error("waiver_reason", _("Enter why the fee is waived"))
+        return cleaned

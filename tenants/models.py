@@ -62,7 +62,8 @@ class ClientOrganisation(TenantMixin):
         validators=[RegexValidator(r"^[0-9 +()]{6,32}$", _("Enter a UK phone number."))],
     )
     contact_email = models.EmailField(blank=True)
-    # Contact-centre hours as {"mon": ["08:00", "17:00"], ...}; a missing day is closed.
+    # Contact-centre hours as {"mon": ["08:00", "17:00"], ...}; a missing day is closed, and
+    # none at all means the default (tenants.opening_hours.weekly_hours reads them).
     opening_hours = models.JSONField(default=dict, blank=True)
     languages = models.CharField(max_length=8, choices=Languages.choices, default=Languages.ENGLISH)
 
@@ -132,15 +133,15 @@ class ClientOrganisation(TenantMixin):
         return self.display_name_en
 
 
-DEFAULT_OPENING_HOURS = {day: ["08:00", "17:00"] for day in ("mon", "tue", "wed", "thu", "fri")}
-
-
 class Domain(DomainMixin):
     pass
 
 
 class StripeEvent(models.Model):
-    """Each Stripe webhook event once (unique id), with what handling it did."""
+    """Each Stripe webhook event once (unique id), as Stripe sent it, with its handling: received
+    (and being handled) → handled | ignored, or failed and retried until it is handled. Rows are
+    never deleted: a failure stays on the row, and the payload lets the retry job handle it
+    again without Stripe."""
 
     class Outcome(models.TextChoices):
         RECEIVED = "received", "Received"
@@ -153,12 +154,23 @@ class StripeEvent(models.Model):
     account = models.CharField(max_length=64, blank=True)
     organisation = models.ForeignKey(ClientOrganisation, null=True, blank=True,
                                      on_delete=models.SET_NULL, related_name="+")
+    # The signed body as text: jsonb refuses the \u0000 that Stripe's JSON may carry.
+    payload = models.TextField(blank=True)
     received_at = models.DateTimeField(auto_now_add=True)
     outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.RECEIVED)
     detail = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    # When the latest attempt began; a "received" claim older than the claim timeout was left
+    # by a worker or request that died mid-way.
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    handled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at"]
+        indexes = [models.Index(fields=["outcome", "next_attempt_at"],
+                                name="stripe_event_retry_due")]
 
     def __str__(self):
         return f"{self.event_id} {self.type} {self.outcome}"

@@ -13,11 +13,17 @@ from zoneinfo import ZoneInfo
 
 import holidays
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 # Phone lines follow the clock in the UK whatever the server's own time zone is.
 UK = ZoneInfo("Europe/London")
+# The days of the week as every part of Waymark stores them (phone-line hours, trainers'
+# working days), Monday first as date.weekday() counts.
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-DEFAULT_HOURS = {day: ("08:00", "17:00") for day in DAYS[:5]}
+DAY_NAMES = dict(zip(DAYS, (_("Monday"), _("Tuesday"), _("Wednesday"), _("Thursday"),
+                            _("Friday"), _("Saturday"), _("Sunday")), strict=True))
+# The hours a client keeps until it sets its own, in the shape ClientOrganisation stores.
+DEFAULT_HOURS = {day: ["08:00", "17:00"] for day in DAYS[:5]}
 # How far ahead to look for the next opening (a long Christmas break fits easily).
 LOOK_AHEAD_DAYS = 21
 # Pages for staff never show the public banner.
@@ -55,6 +61,20 @@ def weekly_hours(organisation) -> dict[str, tuple[time, time]]:
         if opens is not None and closes is not None and opens < closes:
             hours[day] = (opens, closes)
     return hours
+
+
+@dataclass(frozen=True)
+class OpeningDay:
+    name: str
+    # None on a day the lines are closed.
+    hours: tuple[time, time] | None
+
+
+def opening_week(organisation) -> list[OpeningDay]:
+    """The client's week as its contact page lists it, Monday first: the hours the banner and
+    the contact centre judge by."""
+    hours = weekly_hours(organisation)
+    return [OpeningDay(DAY_NAMES[day], hours.get(day)) for day in DAYS]
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,8 @@ from audit.services import record
 from integrations import stripe_gateway
 
 from .branding import validate_brand_colour
-from .models import DEFAULT_OPENING_HOURS, ClientOrganisation, Domain
+from .models import ClientOrganisation, Domain
+from .opening_hours import DEFAULT_HOURS
 from .schema_clone import TemplateNotMigrated
 from .signals import client_schema_created
 
@@ -76,7 +77,7 @@ class NewClient:
     contact_email: str = ""
     languages: str = ClientOrganisation.Languages.ENGLISH
     domain: str = ""
-    opening_hours: dict = field(default_factory=lambda: dict(DEFAULT_OPENING_HOURS))
+    opening_hours: dict = field(default_factory=lambda: dict(DEFAULT_HOURS))
 
     def schema_name(self) -> str:
         return "client_" + self.slug.replace("-", "_")
@@ -294,10 +295,17 @@ def set_merchant_account(organisation, *, account_id: str, allow_moto: bool, act
 
 
 def connect_merchant_account(organisation, *, acting_user, ip_address=None):
-    """Create a Standard connected account for the client in Stripe and record it."""
-    account = stripe_gateway.create_connected_account(
-        email=organisation.contact_email or f"{organisation.slug}@{settings.PLATFORM_DOMAIN}",
-        business_name=organisation.name)
-    return set_merchant_account(organisation, account_id=account["id"],
+    """Create a Standard connected account for the client in Stripe and record it. Idempotent:
+    a client that has an account keeps it, and Stripe's create is keyed on the client, so two
+    clicks, two consoles or a retry after a lost answer make one account."""
+    with schema_context(get_public_schema_name()):
+        account_id = ClientOrganisation.objects.values_list(
+            "stripe_account_id", flat=True).get(pk=organisation.pk)
+    if not account_id:
+        account_id = stripe_gateway.create_connected_account(
+            email=organisation.contact_email or f"{organisation.slug}@{settings.PLATFORM_DOMAIN}",
+            business_name=organisation.name,
+            idempotency_key=f"connect-{organisation.schema_name}")["id"]
+    return set_merchant_account(organisation, account_id=account_id,
                                 allow_moto=organisation.allow_moto, acting_user=acting_user,
                                 ip_address=ip_address)

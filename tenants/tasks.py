@@ -1,6 +1,8 @@
 from celery import shared_task
 from django.db import connection
 
+from .webhooks import retry_due_events
+
 
 @shared_task(name="tenants.worker_echo", time_limit=10, soft_time_limit=8)
 def worker_echo() -> dict:
@@ -8,3 +10,10 @@ def worker_echo() -> dict:
     schema of the client that sent them."""
     tenant = getattr(connection, "tenant", None)
     return {"schema": connection.schema_name, "organisation": getattr(tenant, "slug", None)}
+
+
+@shared_task(name="tenants.retry_stripe_events", time_limit=600, soft_time_limit=540)
+def retry_stripe_events() -> dict:
+    """Stripe events that failed, or whose handling stopped mid-way, handled again from their
+    stored body (beat, every minute, in the public schema), until each succeeds."""
+    return retry_due_events()

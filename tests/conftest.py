@@ -59,6 +59,13 @@ def south_wales(db):
     return _client_rows(SOUTH_WALES)
 
 
+@pytest.fixture
+def in_essex(essex):
+    """The test runs in essex's schema (back to the public one after it)."""
+    connection.set_tenant(essex)
+    return essex
+
+
 @pytest.fixture(autouse=True)
 def text_outbox():
     """Text messages go to `integrations.text_messages.outbox` (config.settings_test), as e-mail

@@ -151,6 +151,7 @@ def b_values(b, a) -> dict[str, list[str]]:
                     for status in (Booking.Status.CONFIRMED, Booking.Status.PENDING_PAYMENT)]
         values = {
             "reference": [o.reference for o in offers + bookings if o is not None],
+            "booking_reference": [b.reference for b in bookings if b is not None],
             "session_id": [str(CourseSession.objects.order_by("pk").first().pk)],
             "course_type_id": [str(CourseType.objects.order_by("pk").first().pk)],
             "venue_id": [str(Venue.objects.order_by("pk").first().pk)],

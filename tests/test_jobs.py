@@ -17,12 +17,12 @@ from outbox.services import RETRY_DELAYS, deliver_message
 from tenants.models import ClientOrganisation
 
 from .conftest import deliver_outbox
-from .test_notifications import (
+from .factories import (
+    CourseSessionFactory,
+    OfferFactory,
     days_from_today,
     local_at,
     make_booking,
-    make_offer,
-    make_session,
 )
 
 
@@ -52,18 +52,18 @@ def only_what_comes_next():
 
 def test_reminders_go_once_seven_and_two_days_before(essex):
     with schema_context(essex.schema_name):
-        in_7 = make_booking(make_session(starts_at=local_at(days_from_today(7), 9, 30)),
+        in_7 = make_booking(CourseSessionFactory(starts_at=local_at(days_from_today(7), 9, 30)),
                             email="seven@example.test")
-        in_2 = make_booking(make_session(starts_at=local_at(days_from_today(2), 18, 0),
-                                         mode=DeliveryMode.ONLINE),
+        in_2 = make_booking(CourseSessionFactory(starts_at=local_at(days_from_today(2), 18, 0),
+                                                 delivery_mode=DeliveryMode.ONLINE),
                             email="two@example.test")
-        make_booking(make_session(starts_at=local_at(days_from_today(5), 9, 30)),
+        make_booking(CourseSessionFactory(starts_at=local_at(days_from_today(5), 9, 30)),
                      email="five@example.test")
         # Waiting for payment: no reminder.
-        make_booking(make_session(starts_at=local_at(days_from_today(7), 13, 0)),
+        make_booking(CourseSessionFactory(starts_at=local_at(days_from_today(7), 13, 0)),
                      email="unpaid@example.test", channel="online")
         # The client cancelled the date: no reminder.
-        cancelled = make_booking(make_session(starts_at=local_at(days_from_today(2), 9, 0)),
+        cancelled = make_booking(CourseSessionFactory(starts_at=local_at(days_from_today(2), 9, 0)),
                                  email="cancelled-date@example.test")
         cancelled.session.status = "cancelled"
         cancelled.session.save()
@@ -84,7 +84,7 @@ def test_reminders_go_once_seven_and_two_days_before(essex):
 
 def test_a_refused_send_is_retried_by_the_outbox_and_never_queued_twice(essex, monkeypatch):
     with schema_context(essex.schema_name):
-        booking = make_booking(make_session(starts_at=local_at(days_from_today(7), 9, 30)))
+        booking = make_booking(CourseSessionFactory(starts_at=local_at(days_from_today(7), 9, 30)))
         only_what_comes_next()
         assert tasks.send_reminders()["reminder_7"] == {"queued": 1}
 
@@ -110,21 +110,23 @@ def test_a_refused_send_is_retried_by_the_outbox_and_never_queued_twice(essex, m
 def test_joining_instructions_only_for_online_sessions_within_48_hours(essex, south_wales):
     now = timezone.now()
     with schema_context(south_wales.schema_name):
-        make_booking(make_session(starts_at=now + timedelta(hours=30), mode=DeliveryMode.ONLINE,
-                                  joining_url="https://meet.example.test/wales"),
+        make_booking(CourseSessionFactory(starts_at=now + timedelta(hours=30),
+                                          delivery_mode=DeliveryMode.ONLINE,
+                                          joining_url="https://meet.example.test/wales"),
                      email="wales@example.test")
     with schema_context(essex.schema_name):
-        soon = make_booking(make_session(starts_at=now + timedelta(hours=30),
-                                         mode=DeliveryMode.ONLINE,
-                                         joining_url="https://meet.example.test/soon"),
+        soon = make_booking(CourseSessionFactory(starts_at=now + timedelta(hours=30),
+                                                 delivery_mode=DeliveryMode.ONLINE,
+                                                 joining_url="https://meet.example.test/soon"),
                             email="soon@example.test")
-        make_booking(make_session(starts_at=now + timedelta(hours=72), mode=DeliveryMode.ONLINE,
-                                  joining_url="https://meet.example.test/later"),
+        make_booking(CourseSessionFactory(starts_at=now + timedelta(hours=72),
+                                          delivery_mode=DeliveryMode.ONLINE,
+                                          joining_url="https://meet.example.test/later"),
                      email="later@example.test")
-        make_booking(make_session(starts_at=now + timedelta(hours=20)),
+        make_booking(CourseSessionFactory(starts_at=now + timedelta(hours=20)),
                      email="classroom@example.test")
-        no_link = make_booking(make_session(starts_at=now + timedelta(hours=40),
-                                            mode=DeliveryMode.ONLINE),
+        no_link = make_booking(CourseSessionFactory(starts_at=now + timedelta(hours=40),
+                                                    delivery_mode=DeliveryMode.ONLINE),
                                email="nolink@example.test")
         only_what_comes_next()
 
@@ -149,12 +151,12 @@ def test_joining_instructions_only_for_online_sessions_within_48_hours(essex, so
 
 def test_unbooked_offers_are_nudged_once_before_the_booking_period_ends(essex):
     with schema_context(essex.schema_name):
-        due = make_offer(email="due@example.test", booking_period_in=3)
-        no_email = make_offer(email="", booking_period_in=6)
-        make_offer(email="later@example.test", booking_period_in=10)
-        make_offer(email="ended@example.test", booking_period_in=-1)
-        booked_offer = make_offer(email="booked@example.test", booking_period_in=2)
-        make_booking(make_session(starts_at=local_at(days_from_today(20), 9, 30)),
+        due = OfferFactory(email="due@example.test", booking_period_in=3)
+        no_email = OfferFactory(email="", booking_period_in=6)
+        OfferFactory(email="later@example.test", booking_period_in=10)
+        OfferFactory(email="ended@example.test", booking_period_in=-1)
+        booked_offer = OfferFactory(email="booked@example.test", booking_period_in=2)
+        make_booking(CourseSessionFactory(starts_at=local_at(days_from_today(20), 9, 30)),
                      offer=booked_offer, email="booked@example.test")
         only_what_comes_next()
 
@@ -174,9 +176,9 @@ def test_unbooked_offers_are_nudged_once_before_the_booking_period_ends(essex):
 
 def test_expire_task_returns_offers_past_their_critical_date(essex):
     with schema_context(essex.schema_name):
-        past = make_offer(critical_in=-1, booking_period_in=-10, offence_days_ago=100)
-        today = make_offer(critical_in=0, booking_period_in=-5, offence_days_ago=100)
-        booked = make_offer()
+        past = OfferFactory(critical_in=-1, booking_period_in=-10, offence_days_ago=100)
+        today = OfferFactory(critical_in=0, booking_period_in=-5, offence_days_ago=100)
+        booked = OfferFactory()
         booked.status = Offer.Status.BOOKED
         booked.critical_date = timezone.localdate() - timedelta(days=3)
         booked.save()
@@ -195,9 +197,9 @@ def test_expire_task_returns_offers_past_their_critical_date(essex):
 def test_hold_collection_deletes_only_long_expired_holds(essex):
     now = timezone.now()
     with schema_context(essex.schema_name):
-        session = make_session(starts_at=now + timedelta(days=10))
+        session = CourseSessionFactory(starts_at=now + timedelta(days=10))
         holds = {
-            name: Hold.objects.create(offer=make_offer(), session=session,
+            name: Hold.objects.create(offer=OfferFactory(), session=session,
                                       expires_at=now + offset)
             for name, offset in (("long_gone", -timedelta(hours=2)),
                                  ("just_gone", -timedelta(minutes=30)),
@@ -221,7 +223,7 @@ def test_per_client_tasks_refuse_the_public_schema(db):
 def test_dispatcher_runs_in_every_live_client_and_nowhere_else(essex, south_wales, eager):
     for client in (essex, south_wales):
         with schema_context(client.schema_name):
-            make_offer(critical_in=-2, booking_period_in=-10, offence_days_ago=100)
+            OfferFactory(critical_in=-2, booking_period_in=-10, offence_days_ago=100)
     south_wales.status = ClientOrganisation.Status.SUSPENDED
     south_wales.save()
     # The template is never a client, even if its status said live.
@@ -251,7 +253,7 @@ def test_dispatcher_runs_in_every_live_client_and_nowhere_else(essex, south_wale
 def test_dispatcher_sends_reminders_to_each_clients_own_offenders(essex, south_wales, eager):
     for client, email in ((essex, "essex@example.test"), (south_wales, "wales@example.test")):
         with schema_context(client.schema_name):
-            make_booking(make_session(starts_at=local_at(days_from_today(7), 9, 30)),
+            make_booking(CourseSessionFactory(starts_at=local_at(days_from_today(7), 9, 30)),
                          email=email, language="cy" if client is south_wales else "en")
 
     for client in (essex, south_wales):
@@ -286,7 +288,7 @@ def test_a_message_is_handed_over_after_commit_in_its_own_schema(
         essex, django_capture_on_commit_callbacks):
     with schema_context(essex.schema_name):
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
-            booking = make_booking(make_session(starts_at=local_at(days_from_today(10), 9, 30)))
+            booking = make_booking(CourseSessionFactory(starts_at=local_at(days_from_today(10), 9, 30)))
         assert mail.outbox == []
     # The hand-over names the schema itself, whatever the connection is in when it runs.
     connection.set_schema_to_public()
@@ -309,10 +311,13 @@ def test_beat_schedule_calls_the_dispatcher_with_allowed_tasks():
 
     assert app.conf.beat_schedule == settings.CELERY_BEAT_SCHEDULE
     assert app.conf.timezone == "Europe/London"
-    # The outbox sweeps every schema itself; everything else goes through the dispatcher.
+    # The outbox sweeps every schema itself and Stripe's events live in the public schema;
+    # everything else goes through the dispatcher.
     schedule = {name: entry for name, entry in settings.CELERY_BEAT_SCHEDULE.items()
-                if entry["task"] != "outbox.sweep"}
+                if entry["task"] not in ("outbox.sweep", "tenants.retry_stripe_events")}
     assert settings.CELERY_BEAT_SCHEDULE["sweep-outbox"]["schedule"].minute == set(range(60))
+    assert settings.CELERY_BEAT_SCHEDULE["retry-stripe-events"]["schedule"].minute == set(
+        range(60))
     assert {entry["args"][0] for entry in schedule.values()} == set(tasks.PER_CLIENT_TASKS)
     for entry in schedule.values():
         assert entry["task"] == tasks.run_for_every_client.name

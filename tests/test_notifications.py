@@ -5,8 +5,7 @@ to now; bookings are made with an explicit `now=` in the past so sessions close 
 still be booked.
 """
 
-import itertools
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, timedelta
 
 import icalendar
 import pytest
@@ -17,85 +16,18 @@ from django.utils.translation import gettext
 from django_tenants.utils import schema_context
 
 from booking import notifications
-from booking.models import (
-    Booking,
-    CourseSession,
-    CourseType,
-    DeliveryMode,
-    Offer,
-    OfferEvent,
-    Venue,
-)
-from booking.services.bookings import (
-    ContactDetails,
-    book,
-    cancel_booking,
-    place_hold,
-    transfer_booking,
-)
+from booking.models import Booking, CourseType, DeliveryMode, OfferEvent, Payment
+from booking.services.bookings import confirm_booking
+from booking.services.changes import cancel_booking, transfer_booking
 
 from .conftest import deliver_outbox
-
-AGENT = "agent@essex.test"
-_numbers = itertools.count(1)
-
-
-# --- Factories (also used by tests/test_jobs.py) ----------------------------------------------
-
-
-def local_at(day, hour: int, minute: int = 0) -> datetime:
-    """An aware datetime at a Europe/London wall-clock time."""
-    return timezone.make_aware(datetime.combine(day, time(hour, minute)))
-
-
-def days_from_today(days: int):
-    return timezone.localdate() + timedelta(days=days)
-
-
-def make_venue(**extra) -> Venue:
-    fields = {
-        "name": f"Civic Centre {next(_numbers)}", "address": "Duke Street\nCivic Centre",
-        "town": "Chelmsford", "postcode": "CM1 1JE", "latitude": 51.7356,
-        "longitude": 0.4685, "capacity": 24, "directions_en": "Use the main entrance.",
-    }
-    fields.update(extra)
-    return Venue.objects.create(**fields)
-
-
-def make_session(*, starts_at, mode=DeliveryMode.CLASSROOM, code="NSAC", joining_url="",
-                 status=CourseSession.Status.SCHEDULED, venue=None) -> CourseSession:
-    course_type = CourseType.objects.get(code=code)
-    online = mode == DeliveryMode.ONLINE
-    return CourseSession.objects.create(
-        course_type=course_type, venue=None if online else (venue or make_venue()),
-        delivery_mode=mode, starts_at=starts_at,
-        ends_at=starts_at + timedelta(minutes=course_type.duration_minutes), capacity=20,
-        joining_url=joining_url, status=status,
-    )
-
-
-def make_offer(*, code="NSAC", email="", language="en", booking_period_in=30, critical_in=60,
-               offence_days_ago=20, status=Offer.Status.OFFERED, first_name="Sam") -> Offer:
-    today = timezone.localdate()
-    return Offer.objects.create(
-        reference=f"WM{next(_numbers):06d}", course_type=CourseType.objects.get(code=code),
-        offence_date=today - timedelta(days=offence_days_ago),
-        booking_period_end=today + timedelta(days=booking_period_in),
-        critical_date=today + timedelta(days=critical_in), first_name=first_name,
-        last_name="Driver", date_of_birth=datetime(1980, 5, 17).date(), email=email,
-        language=language, status=status,
-    )
-
-
-def make_booking(session, *, email="sam@example.test", language="en", channel="admin",
-                 offer=None, booked_days_ago=20) -> Booking:
-    """A booking made `booked_days_ago` days ago: an administrator's booking confirms at once;
-    an online one with a fee waits for payment."""
-    offer = offer or make_offer(code=session.course_type.code, language=language)
-    then = timezone.now() - timedelta(days=booked_days_ago)
-    place_hold(offer.pk, session.pk, channel="online", actor="offender", now=then)
-    return book(offer.pk, channel=channel, actor=AGENT if channel == "admin" else "offender",
-                details=ContactDetails(email=email, language=language), now=then)
+from .factories import (
+    CourseSessionFactory,
+    OfferFactory,
+    days_from_today,
+    local_at,
+    make_booking,
+)
 
 
 def events(kind, **filters):
@@ -133,7 +65,7 @@ def html_of(message) -> str:
 def test_confirmation_has_calendar_file_fee_lines_and_event(essex):
     with schema_context(essex.schema_name):
         starts = local_at(days_from_today(10), 9, 30)
-        session = make_session(starts_at=starts)
+        session = CourseSessionFactory(starts_at=starts)
         booking = make_booking(session, email="sam@example.test")
         assert booking.status == Booking.Status.CONFIRMED
 
@@ -186,8 +118,8 @@ def test_confirmation_with_the_real_tenant_and_a_free_online_booking(essex):
     CourseType.objects.filter(code="NSAC").update(provider_fee_pence=0,
                                                   police_cost_recovery_pence=0)
     starts = local_at(days_from_today(12), 18, 0)
-    session = make_session(starts_at=starts, mode=DeliveryMode.ONLINE,
-                           joining_url="https://meet.example.test/nsac-1")
+    session = CourseSessionFactory(starts_at=starts, delivery_mode=DeliveryMode.ONLINE,
+                                   joining_url="https://meet.example.test/nsac-1")
     booking = make_booking(session, channel="online")
     assert booking.status == Booking.Status.CONFIRMED
 
@@ -204,7 +136,7 @@ def test_confirmation_with_the_real_tenant_and_a_free_online_booking(essex):
 def test_no_email_address_is_skipped_and_logged(essex):
     with schema_context(essex.schema_name):
         # Booking confirms at once (an administrator's booking) and queues its confirmation.
-        booking = make_booking(make_session(starts_at=local_at(days_from_today(9), 10)),
+        booking = make_booking(CourseSessionFactory(starts_at=local_at(days_from_today(9), 10)),
                                email="")
         assert deliver_outbox() == []
         skipped = events("message.skipped", booking=booking).get()
@@ -214,7 +146,7 @@ def test_no_email_address_is_skipped_and_logged(essex):
 
 def test_a_booking_from_another_clients_schema_is_refused(essex, south_wales):
     with schema_context(essex.schema_name):
-        booking = make_booking(make_session(starts_at=local_at(days_from_today(9), 10)))
+        booking = make_booking(CourseSessionFactory(starts_at=local_at(days_from_today(9), 10)))
     with schema_context(south_wales.schema_name):
         with pytest.raises(Booking.DoesNotExist):
             notifications.queue_booking_confirmation(booking)
@@ -224,7 +156,7 @@ def test_a_booking_from_another_clients_schema_is_refused(essex, south_wales):
 
 def test_public_schema_never_sends(essex):
     with schema_context(essex.schema_name):
-        booking = make_booking(make_session(starts_at=local_at(days_from_today(9), 10)))
+        booking = make_booking(CourseSessionFactory(starts_at=local_at(days_from_today(9), 10)))
     with pytest.raises(RuntimeError):
         notifications.queue_booking_confirmation(booking)
     assert mail.outbox == []
@@ -243,7 +175,7 @@ def test_welsh_offer_gets_the_whole_email_in_welsh(south_wales, monkeypatch):
 
     with schema_context(south_wales.schema_name):
         starts = local_at(days_from_today(10), 9, 30)
-        session = make_session(starts_at=starts)
+        session = CourseSessionFactory(starts_at=starts)
         monkeypatch.setattr(notifications.messages, "_", recording_gettext)
         monkeypatch.setattr(notifications.compose, "_", recording_gettext)
         booking = make_booking(session, email="cymraeg@example.test", language="cy")
@@ -278,9 +210,9 @@ def test_welsh_offer_gets_the_whole_email_in_welsh(south_wales, monkeypatch):
 
 def test_transfer_confirmation_has_new_calendar_entry_and_cancels_the_old(essex):
     with schema_context(essex.schema_name):
-        old_session = make_session(starts_at=local_at(days_from_today(20), 9, 30))
+        old_session = CourseSessionFactory(starts_at=local_at(days_from_today(20), 9, 30))
         new_starts = local_at(days_from_today(25), 13, 0)
-        new_session = make_session(starts_at=new_starts)
+        new_session = CourseSessionFactory(starts_at=new_starts)
         old = make_booking(old_session)
         deliver_outbox()
         mail.outbox.clear()
@@ -304,9 +236,19 @@ def test_transfer_confirmation_has_new_calendar_entry_and_cancels_the_old(essex)
             "transfer_confirmation")
 
 
+def paid_by_card(booking: Booking) -> Booking:
+    """The booking's fee paid, as settle_payment records it (Stripe is not called here)."""
+    Payment.objects.create(booking=booking, stripe_payment_intent_id=f"pi_{booking.reference}",
+                           amount_pence=booking.fee_pence, channel="online",
+                           status=Payment.Status.SUCCEEDED)
+    return confirm_booking(booking.pk, channel="online", actor="stripe")
+
+
 def test_cancellation_states_the_refund_and_removes_the_calendar_entry(essex):
     with schema_context(essex.schema_name):
-        booking = make_booking(make_session(starts_at=local_at(days_from_today(20), 9, 30)))
+        booking = paid_by_card(make_booking(
+            CourseSessionFactory(starts_at=local_at(days_from_today(20), 9, 30)),
+            channel="online"))
         deliver_outbox()
         mail.outbox.clear()
         cancel_booking(booking.pk, channel="online", actor="offender")
@@ -322,10 +264,22 @@ def test_cancellation_states_the_refund_and_removes_the_calendar_entry(essex):
         assert events("message.sent", booking=booking, after__template="cancellation").exists()
 
 
+def test_cancelling_a_waived_booking_promises_no_refund_and_says_nothing_of_the_fee(essex):
+    with schema_context(essex.schema_name):
+        booking = make_booking(CourseSessionFactory(starts_at=local_at(days_from_today(5), 9, 30)))
+        assert booking.fee_snapshot["waived"]
+        deliver_outbox()
+        mail.outbox.clear()
+        cancel_booking(booking.pk, channel="admin", actor="boss@essex.test")
+        [message] = deliver_outbox()
+        assert "refund" not in message.body.lower()
+
+
 def test_reminder_and_joining_instructions(essex):
     with schema_context(essex.schema_name):
-        session = make_session(starts_at=local_at(days_from_today(2), 18), mode="online",
-                               joining_url="https://meet.example.test/abc")
+        session = CourseSessionFactory(starts_at=local_at(days_from_today(2), 18),
+                                       delivery_mode="online",
+                                       joining_url="https://meet.example.test/abc")
         booking = make_booking(session)
         send(notifications.queue_reminder, booking, 2)
         [reminder] = mail.outbox
@@ -337,14 +291,14 @@ def test_reminder_and_joining_instructions(essex):
         templates = sorted(e.after["template"] for e in events("message.sent", booking=booking))
         assert templates == ["booking_confirmation", "joining_instructions", "reminder_2"]
 
-        classroom = make_booking(make_session(starts_at=local_at(days_from_today(2), 9)))
+        classroom = make_booking(CourseSessionFactory(starts_at=local_at(days_from_today(2), 9)))
         with pytest.raises(ValueError):
             send(notifications.queue_joining_instructions, classroom)
 
 
 def test_booking_period_nudge(essex):
     with schema_context(essex.schema_name):
-        offer = make_offer(email="late@example.test", booking_period_in=5)
+        offer = OfferFactory(email="late@example.test", booking_period_in=5)
         send(notifications.queue_booking_period_nudge, offer)
 
         [message] = mail.outbox
@@ -365,7 +319,7 @@ def test_the_clients_own_wording_replaces_the_standard_message(essex):
             kind="booking_confirmation", language="en",
             subject="Booked: {course_name} on {course_date}",
             body="Dear {first_name},\nyour booking {booking_reference} is confirmed.\n{client_name}")
-        session = make_session(starts_at=local_at(days_from_today(10), 9, 30))
+        session = CourseSessionFactory(starts_at=local_at(days_from_today(10), 9, 30))
         booking = make_booking(session, email="sam@example.test")
         deliver_outbox()  # the booking queued its own confirmation
         message = mail.outbox[-1]

@@ -14,7 +14,8 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from booking.models import Booking, CourseSession, Hold, Offer, OfferEvent, Payment, Refund
-from booking.services.bookings import book, cancel_booking, place_hold
+from booking.services.bookings import book, place_hold
+from booking.services.changes import cancel_booking
 from booking.services.payments import pay_with_card_token, settle_payment, start_card_payment
 from booking.services.refunds import make_refund_due, refund_outstanding, refunds_due
 from integrations import stripe_gateway as gateway

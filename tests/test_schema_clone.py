@@ -13,11 +13,12 @@ from django_tenants.clone import CloneSchema
 from django_tenants.utils import schema_context, schema_exists
 
 from audit.models import AuditEntry
-from booking.models import CourseSession, CourseType, Offer, OfferEvent, Venue
-from booking.services.bookings import book, place_hold
+from booking.models import CourseSession, CourseType, OfferEvent
 from tenants import schema_clone
 from tenants.models import ClientOrganisation
 from tenants.services import NewClient, onboard_client
+
+from .factories import CourseSessionFactory, OfferFactory, VenueFactory, book_offer
 
 TEMPLATE = settings.TENANT_BASE_SCHEMA
 
@@ -232,23 +233,13 @@ def test_a_cloned_client_books_and_keeps_its_rules(db):
     organisation = onboard_client(new_client("works"), acting_user="tests")
     now = timezone.now()
     with schema_context(organisation.schema_name):
-        course_type = CourseType.objects.get(code="NSAC")
-        venue = Venue.objects.create(name="Hall", address="1 High Street", town="Town",
-                                     postcode="AB1 2CD", latitude=51.5, longitude=0.1,
-                                     capacity=20)
-        session = CourseSession.objects.create(
-            course_type=course_type, venue=venue, delivery_mode="classroom",
-            starts_at=now + timedelta(days=10),
-            ends_at=now + timedelta(days=10, minutes=course_type.duration_minutes),
-            capacity=1)
-        critical = (now + timedelta(days=60)).date()
-        offer = Offer.objects.create(
-            reference="WRK0001", course_type=course_type,
-            offence_date=critical - timedelta(days=150), booking_period_end=critical,
-            critical_date=critical, first_name="Sam", last_name="Driver",
-            date_of_birth=date(1985, 3, 14), postcode="AB1 2CD")
-        place_hold(offer.pk, session.pk, channel="online", actor="online", now=now)
-        booking = book(offer.pk, channel="online", actor="online", now=now)
+        session = CourseSessionFactory(
+            venue=VenueFactory(name="Hall", town="Town", postcode="AB1 2CD", latitude=51.5,
+                               longitude=0.1, capacity=20),
+            starts_at=now + timedelta(days=10), capacity=1)
+        offer = OfferFactory(reference="WRK0001", offence_days_ago=90,
+                             date_of_birth=date(1985, 3, 14), postcode="AB1 2CD")
+        booking = book_offer(offer, session, channel="online", actor="online", now=now)
         assert booking.session == session and booking.pk
         event = OfferEvent.objects.filter(offer=offer).first()
         assert event is not None

@@ -44,6 +44,12 @@ def test_development_is_asked_for_with_debug():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_links_are_sent_as_http_or_https_only():
+    result = run_manage("check", DEBUG="1", PUBLIC_SCHEME="ftp")
+    assert result.returncode != 0
+    assert "PUBLIC_SCHEME must be http or https, not 'ftp'" in result.stderr
+
+
 def test_production_without_trusted_proxy_hops_is_a_clear_error():
     result = run_manage("check", DEBUG="0", SECRET_KEY="x" * 60)
     assert result.returncode != 0

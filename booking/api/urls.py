@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView
 
 from config.api_docs import ApiReference
 
-from .views import CurrentOrganisation, OfferImport, OfferStatus
+from .views import CurrentOrganisation, OfferImport, OfferStatus, OfferWithdraw
 
 app_name = "client_api"
 
@@ -13,6 +13,7 @@ urlpatterns = [
     path("organisation/", CurrentOrganisation.as_view(), name="organisation"),
     path("offers/", OfferImport.as_view(), name="offers"),
     path("offers/<str:reference>/", OfferStatus.as_view(), name="offer"),
+    path("offers/<str:reference>/withdraw/", OfferWithdraw.as_view(), name="offer_withdraw"),
     path("schema/", SpectacularAPIView.as_view(urlconf="config.urls_client"), name="schema"),
     path("docs/", ApiReference.as_view(url_name="client_api:schema"), name="docs"),
 ]

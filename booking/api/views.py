@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import HasAction
 from booking.models import Channel, Offer
+from booking.services.changes import withdraw_offer
 from booking.services.offer_import import (
     COLUMNS,
     MAX_LENGTHS,
@@ -19,6 +20,7 @@ from booking.services.offer_import import (
     ImportRejected,
     import_offers,
 )
+from booking.services.rules import BookingRefused
 from config.api_schema import documented_error
 from tenants.api import OrganisationSerializer
 
@@ -189,3 +191,60 @@ class OfferStatus(APIView):
         offer.booking_list = list(offer.bookings.select_related("session")
                                   .order_by("created_at", "pk"))
         return Response(OfferStatusSerializer(offer).data)
+
+
+class OfferWithdrawRequestSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, help_text="Why the police withdrew the offer; "
+                                   "recorded on its timeline")
+
+
+class OfferWithdrawResultSerializer(serializers.Serializer):
+    reference = serializers.CharField(source="offer.reference")
+    status = serializers.CharField(source="offer.status")
+    cancelled_booking = serializers.CharField(
+        source="cancelled_booking.reference", allow_null=True, default=None,
+        help_text="The booking cancelled by the withdrawal, if the offer had one")
+    refund_due_pence = serializers.IntegerField(
+        help_text="What was paid for that booking, refunded to the card in full")
+
+
+class OfferWithdraw(APIView):
+    """The police withdraw an offer: any booking is cancelled and refunded, the person told."""
+
+    authentication_classes = CLIENT_API_AUTHENTICATION
+    permission_classes = [HasAction]
+    required_action = "offers.import"
+
+    @extend_schema(
+        operation_id="offers_withdraw",
+        summary="Withdraw an offer",
+        description=(
+            "Closes the offer as withdrawn. An active booking is cancelled and what was paid for "
+            "it refunded in full, whatever the notice; the person is told by e-mail in their "
+            "language. Needs the `offers.import` scope."),
+        request=OfferWithdrawRequestSerializer,
+        examples=[OpenApiExample("Withdrawn", request_only=True,
+                                 value={"reason": "The case is going to court."})],
+        responses={
+            200: OpenApiResponse(OfferWithdrawResultSerializer, description="Withdrawn"),
+            404: documented_error("No such offer"),
+            409: documented_error(
+                "The offer is closed (attended, expired or already withdrawn); nothing changed",
+                examples=[OpenApiExample("Closed", value={"errors": {"__all__": [
+                    "This offer cannot be withdrawn: its status is Withdrawn."]}})]),
+        },
+    )
+    def post(self, request, reference):
+        offer = Offer.objects.filter(reference=reference.strip().upper()).first()
+        if offer is None:
+            raise Http404
+        given = OfferWithdrawRequestSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        try:
+            withdrawal = withdraw_offer(offer.pk, reason=given.validated_data["reason"],
+                                        actor=request.user, channel=Channel.API)
+        except BookingRefused as refused:
+            # The serializer has checked the reason: what is left is the offer's state.
+            return Response({"errors": {"__all__": refused.messages}},
+                            status=status.HTTP_409_CONFLICT)
+        return Response(OfferWithdrawResultSerializer(withdrawal).data)

@@ -10,6 +10,7 @@ from booking.form_fields import (
     AccessNeedsMixin,
     ChooseSessionField,
     DateOfBirthField,
+    FeeWaiverMixin,
     PhoneNumberField,
     column_length,
 )
@@ -96,7 +97,7 @@ class SessionFilterForm(forms.Form):
         return cleaned
 
 
-class PhoneBookingForm(AccessNeedsMixin, forms.Form):
+class PhoneBookingForm(FeeWaiverMixin, AccessNeedsMixin, forms.Form):
     notes_needed = _("Say what support the caller needs, for example the language for an "
                      "interpreter")
 
@@ -127,7 +128,7 @@ class PhoneBookingForm(AccessNeedsMixin, forms.Form):
                                    required=False, max_length=500, widget=forms.Textarea)
 
 
-class TransferForm(forms.Form):
+class TransferForm(FeeWaiverMixin, forms.Form):
     session = ChooseSessionField()
     fee_agreed = forms.BooleanField(required=False)
 
@@ -137,7 +138,7 @@ class TransferForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        if self.fee_pence and not cleaned.get("fee_agreed"):
+        if self.fee_pence and not (cleaned.get("fee_agreed") or cleaned.get("waive_fee")):
             self.add_error("fee_agreed", _("Confirm the caller agrees to pay the transfer fee"))
         return cleaned
 

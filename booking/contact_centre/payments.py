@@ -58,7 +58,7 @@ def agent_take_payment(request, reference):
     if request.method == "POST" and request.POST.get("action") in ("send_link", "text_link"):
         if _send_payment_link(request, booking, context):
             return redirect(request.path)
-    if booking.status == Booking.Status.PENDING_PAYMENT and request.tenant.allow_moto and (
+    if booking.status in Booking.AWAITING_PAYMENT and request.tenant.allow_moto and (
             merchant_account(request.tenant)):
         try:
             payment, intent = start_card_payment(booking.pk, organisation=request.tenant,
@@ -66,7 +66,11 @@ def agent_take_payment(request, reference):
                                                  moto=True)
         except gateway.PaymentServiceUnavailable:
             context["error"] = _("We could not reach the payment service. Try again.")
+        except BookingRefused:  # paid or closed since the page began: it now says which
+            return redirect(request.path)
         else:
+            if intent["status"] == "succeeded":  # paid in another tab
+                return redirect("agent_payments:returned", reference=reference)
             context.update(can_take_card=True, client_secret=intent["client_secret"],
                            stripe_js=gateway.js_url(),
                            publishable_key=settings.STRIPE_PUBLISHABLE_KEY,

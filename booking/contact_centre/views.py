@@ -17,10 +17,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from accounts.models import Membership
-from accounts.permissions import requires_action
+from accounts.permissions import is_allowed, requires_action
 from accounts.roles import Role
 from audit.services import client_ip
 from booking.models import (
@@ -29,26 +28,33 @@ from booking.models import (
     Channel,
     CourseSession,
     Offer,
-    SpecialCircumstancesCase,
 )
 from booking.services.bookings import (
     ContactDetails,
+    FeeWaiver,
     book,
-    cancel_booking,
-    refund_due,
+    booking_made_with,
     seat_held_for,
 )
-from booking.services.bookings import transfer_booking as transfer_service
 from booking.services.calls import log_call
 from booking.services.cases import open_case, raise_special_circumstances
+from booking.services.changes import cancel_booking, refund_due
+from booking.services.changes import transfer_booking as transfer_service
 from booking.services.refunds import refund_promised
+from booking.services.request_keys import new_request_key, posted_request_key
 from booking.services.rules import BookingRefused, fee_breakdown, transfer_fee
-from booking.services.search import find_by_name, find_by_phone, find_by_reference, search_sessions
+from booking.services.search import (
+    find_offers,
+    offer_search,
+    offer_with_reference,
+    search_sessions,
+)
 from booking.templatetags.booking_format import pounds
+from booking.timeline import offer_timeline
 from integrations import postcodes
 from tenants.client_session import ClientSessionData
-from tenants.models import Domain
 from tenants.opening_hours import phone_lines
+from tenants.site_urls import client_site_urls
 
 from .forms import (
     CallLogForm,
@@ -64,39 +70,8 @@ from .forms import (
 
 CONSOLE = "contact_centre.use"
 BOOK = "bookings.book"
+WAIVE = "bookings.waive_fee"
 CALL_KEY = "contact_centre_call"
-
-EVENT_LABELS = {
-    "offer.imported": gettext_lazy("Offer received"),
-    "offer.updated": gettext_lazy("Offer updated"),
-    "offer.details_changed": gettext_lazy("Contact details changed"),
-    "offer.expired": gettext_lazy("Offer expired and returned to the police"),
-    "offer.critical_date_extended": gettext_lazy("Critical date extended"),
-    "hold.placed": gettext_lazy("Seat held"),
-    "hold.released": gettext_lazy("Held seat released"),
-    "booking.created": gettext_lazy("Booked, waiting for payment"),
-    "booking.confirmed": gettext_lazy("Booking confirmed"),
-    "booking.transferred": gettext_lazy("Moved to another date"),
-    "booking.cancelled": gettext_lazy("Booking cancelled"),
-    "booking.outcome_recorded": gettext_lazy("Outcome recorded"),
-    "session.cancelled": gettext_lazy("Course date cancelled by the client: free transfer "
-                                      "offered"),
-    "payment.started": gettext_lazy("Payment started"),
-    "payment.link_sent": gettext_lazy("Payment link sent"),
-    "payment.succeeded": gettext_lazy("Payment received"),
-    "payment.declined": gettext_lazy("Payment declined"),
-    "payment.refunded": gettext_lazy("Payment refunded"),
-    "case.raised": gettext_lazy("Special-circumstances case opened"),
-    "case.assigned": gettext_lazy("Case assigned"),
-    "case.approved": gettext_lazy("Case approved"),
-    "case.declined": gettext_lazy("Case declined"),
-    "message.sent": gettext_lazy("Message sent"),
-    "message.skipped": gettext_lazy("Message not sent (no email address)"),
-    "message.failed": gettext_lazy("Message could not be sent"),
-    "call.logged": gettext_lazy("Call logged"),
-    "special_circumstances.raised": gettext_lazy("Special circumstances referred by the "
-                                                 "contact centre"),
-}
 
 # What an agent most likely logs after each action; the agent can change both.
 CALL_DEFAULTS = {
@@ -168,40 +143,6 @@ def _minutes_since(started: datetime | None) -> int | None:
     return max(1, min(CallLog.MAX_MINUTES, math.ceil(seconds / 60)))
 
 
-def _event_summary(event) -> str:
-    after = event.after or {}
-    if event.kind == "call.logged":
-        kind = CallLog.Type(after["type"]).label if after.get("type") in CallLog.Type.values \
-            else after.get("type", "")
-        outcome = CallLog.Outcome(after["outcome"]).label \
-            if after.get("outcome") in CallLog.Outcome.values else after.get("outcome", "")
-        return _("%(type)s: %(outcome)s (%(minutes)s min)") % {
-            "type": kind, "outcome": outcome, "minutes": after.get("duration_minutes", "?")}
-    kinds = dict(SpecialCircumstancesCase.Kind.choices)
-    if event.kind == "special_circumstances.raised":
-        category = kinds.get(after.get("category"), after.get("category", ""))
-        return f"{category}: {after.get('details', '')}"
-    if event.kind == "case.raised":
-        return f"{kinds.get(after.get('kind'), after.get('kind', ''))}: {after.get('notes', '')}"
-    if event.kind in ("case.approved", "case.declined") and after.get("decision_note"):
-        return after["decision_note"]
-    if event.kind == "booking.cancelled" and after.get("reason"):
-        return after["reason"]
-    if event.kind == "booking.transferred":
-        return _("New booking %(reference)s") % {"reference": after.get("booking", "")}
-    if event.booking_id:
-        return _("Booking %(reference)s") % {"reference": event.booking.reference}
-    return ""
-
-
-def _timeline(offer: Offer) -> list[dict]:
-    rows = offer.events.select_related("booking").order_by("-occurred_at", "-id")
-    return [{"event": event, "label": EVENT_LABELS.get(event.kind, event.kind),
-             "summary": _event_summary(event),
-             "channel": Channel(event.channel).label if event.channel in Channel.values
-             else event.channel} for event in rows]
-
-
 def _search_options(request, offer: Offer):
     """The filter form (from the query string) and the bookable dates it finds."""
     initial_postcode = offer.postcode if "mode" not in request.GET else ""
@@ -226,6 +167,15 @@ def _refused(request, refused: BookingRefused) -> None:
     messages.error(request, refused.messages[0])
 
 
+def _can_waive(request) -> bool:
+    return is_allowed(request.user, request.tenant, WAIVE)
+
+
+def _waiver(given: dict) -> FeeWaiver | None:
+    """The fee waiver the form asked for (only offered to roles that may waive)."""
+    return FeeWaiver(given["waiver_reason"]) if given.get("waive_fee") else None
+
+
 # --- finding the caller ----------------------------------------------------------------------
 
 
@@ -246,7 +196,7 @@ def home(request):
             status = 400
             error_form = form
         elif by == "reference":
-            offer = find_by_reference(form.cleaned_data["reference"])
+            offer = offer_with_reference(form.cleaned_data["reference"])
             if offer is not None:
                 return redirect("contact_centre:offer", reference=offer.reference)
             form.add_error("reference", _("No offer or booking has that reference. Check it "
@@ -255,11 +205,12 @@ def home(request):
             status = 404
             error_form = form
         elif by == "name":
-            results = find_by_name(form.cleaned_data["last_name"],
-                                   form.cleaned_data["date_of_birth"],
-                                   form.cleaned_data["first_name"])
+            given = form.cleaned_data
+            results = find_offers(offer_search(last_name=given["last_name"],
+                                               first_name=given["first_name"],
+                                               date_of_birth=given["date_of_birth"]))
         else:
-            results = find_by_phone(form.cleaned_data["phone"])
+            results = find_offers(offer_search(phone=form.cleaned_data["phone"]))
     return render(request, "contact_centre/home.html", {
         "forms": forms, "by": by, "results": results, "lines": phone_lines(request.tenant),
         "error_form": error_form,
@@ -274,22 +225,11 @@ def clients(request):
         organisation__is_template=False, organisation__status__in=["live", "onboarding"])
         .select_related("organisation").order_by("organisation__name"))
     organisations = [m.organisation for m in memberships]
-    domains = dict(Domain.objects.filter(tenant__in=organisations, is_primary=True)
-                   .values_list("tenant_id", "domain"))
-    host = request.get_host()
-    port = host.rsplit(":", 1)[1] if ":" in host and not host.endswith("]") else ""
+    sites = client_site_urls(organisations)
     path = reverse("contact_centre:home")
-    rows = []
-    for organisation in organisations:
-        domain = domains.get(organisation.pk)
-        if not domain:
-            continue
-        rows.append({
-            "organisation": organisation,
-            "url": f"{request.scheme}://{domain}{':' + port if port else ''}{path}",
-            "current": organisation.pk == request.tenant.pk,
-            "lines": phone_lines(organisation),
-        })
+    rows = [{"organisation": organisation, "url": sites[organisation.pk] + path,
+             "current": organisation.pk == request.tenant.pk,
+             "lines": phone_lines(organisation)} for organisation in organisations]
     return render(request, "contact_centre/clients.html", {"rows": rows})
 
 
@@ -304,7 +244,8 @@ def offer_detail(request, reference):
                     .order_by("-created_at"))
     active = next((b for b in bookings if b.status in Booking.ACTIVE), None)
     return render(request, "contact_centre/offer.html", {
-        "offer": offer, "active": active, "bookings": bookings, "timeline": _timeline(offer),
+        "offer": offer, "active": active, "bookings": bookings,
+        "timeline": offer_timeline(offer),
         "calls": offer.calls.all()[:20], "language": _language(request),
         "can_book": offer.status == Offer.Status.OFFERED and active is None,
         "open_case": open_case(offer),
@@ -315,11 +256,15 @@ def offer_detail(request, reference):
 @requires_action(BOOK)
 def book_offer(request, reference):
     offer = _offer(reference)
+    key = posted_request_key(request.POST)
+    earlier = booking_made_with(offer.pk, key)
+    if earlier is not None:  # a double click or a retry: the booking the first one made
+        return redirect("contact_centre:booking", reference=earlier.reference)
     if _active_booking(offer) is not None:
         messages.info(request, _("This offer already has a booking."))
         return redirect("contact_centre:offer", reference=offer.reference)
     filters, options = _search_options(request, offer)
-    form = PhoneBookingForm(_posted(request), initial={
+    form = PhoneBookingForm(_posted(request), can_waive=_can_waive(request), initial={
         "email": offer.email, "phone": offer.phone, "language": offer.language,
         "access": offer.access_requirements, "access_notes": offer.access_notes})
     if not request.tenant.is_bilingual:
@@ -327,7 +272,7 @@ def book_offer(request, reference):
     error = None
     if request.method == "POST" and form.is_valid():
         try:
-            booking = _book_by_phone(request, offer, form.cleaned_data)
+            booking = _book_by_phone(request, offer, form.cleaned_data, key)
         except BookingRefused as refused:
             error = refused.messages[0]
             filters, options = _search_options(request, offer)
@@ -344,16 +289,17 @@ def book_offer(request, reference):
     return render(request, "contact_centre/book.html", {
         "offer": offer, "filters": filters, "options": options, "form": form, "error": error,
         "fees": fee_breakdown(offer.course_type), "language": _language(request),
-        "chosen": str(form["session"].value() or ""),
+        "chosen": str(form["session"].value() or ""), "request_key": key or new_request_key(),
     }, status=status)
 
 
-def _book_by_phone(request, offer: Offer, given: dict) -> Booking:
+def _book_by_phone(request, offer: Offer, given: dict, request_key: str | None) -> Booking:
     if not CourseSession.objects.filter(pk=given["session"]).exists():
         raise BookingRefused(_("That course date does not exist. Choose another date."),
                              "unknown_session")
     return book(offer.pk, channel=Channel.TELEPHONE, actor=request.user,
-                session_id=given["session"], details=ContactDetails(
+                session_id=given["session"], waiver=_waiver(given), request_key=request_key,
+                details=ContactDetails(
                     email=given["email"], phone=given["phone"], language=given["language"],
                     access_requirements=tuple(given["access"]),
                     access_notes=given["access_notes"]))
@@ -371,8 +317,7 @@ def booking_detail(request, reference):
         "language": _language(request), "refund": refund_due(booking, timezone.now()),
         "transfer_fee": (booking.fee_snapshot or {}).get("transfer_fee_pence", 0),
         "log_defaults": _log_query(booking),
-        "hold": seat_held_for(booking) if booking.status == Booking.Status.PENDING_PAYMENT
-        else None,
+        "hold": seat_held_for(booking) if booking.status in Booking.AWAITING_PAYMENT else None,
     })
 
 
@@ -397,15 +342,21 @@ def transfer(request, reference):
     fee = transfer_fee(booking, timezone.now())
     filters, options = _search_options(request, offer)
     options = [o for o in options if o.session.pk != booking.session_id]
-    form = TransferForm(_posted(request), fee_pence=fee)
+    form = TransferForm(_posted(request), fee_pence=fee, can_waive=_can_waive(request))
     error = None
     if request.method == "POST" and form.is_valid():
         try:
             new = transfer_service(booking.pk, form.cleaned_data["session"],
-                                   channel=Channel.TELEPHONE, actor=request.user)
+                                   channel=Channel.TELEPHONE, actor=request.user,
+                                   waiver=_waiver(form.cleaned_data))
         except BookingRefused as refused:
             error = refused.messages[0]
         else:
+            if new.status == Booking.Status.TRANSFER_PENDING:
+                messages.success(request, _(
+                    "The new date is held while you take the transfer fee. The booking moves "
+                    "once it is paid; until then the caller keeps the current date."))
+                return redirect("agent_payments:take", reference=new.reference)
             messages.success(request, _("Moved to the new date. The new booking reference is "
                                         "%(reference)s.") % {"reference": new.reference})
             return redirect("contact_centre:booking", reference=new.reference)
@@ -466,7 +417,7 @@ def log_offer_call(request, reference=None):
         about = offer
         given = form.cleaned_data
         if about is None and given.get("offer_reference"):
-            about = find_by_reference(given["offer_reference"])
+            about = offer_with_reference(given["offer_reference"])
             if about is None:
                 form.add_error("offer_reference", _("No offer or booking has that reference. "
                                                     "Leave it empty if the call was not about "

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.roles import CLIENT_ROLES, Role
-from booking.form_fields import EMAIL_TOO_LONG, column_length
+from booking.form_fields import EMAIL_TOO_LONG, FeeWaiverMixin, column_length
 from booking.models import (
     Booking,
     CorrespondenceTemplate,
@@ -22,12 +22,11 @@ from booking.models import (
     TrainerAbsence,
     Venue,
 )
+from integrations.text_messages import uk_mobile
 from tenants.models import ClientOrganisation
-from tenants.opening_hours import DAYS
+from tenants.opening_hours import DAY_NAMES, DAYS, weekly_hours
 
-WEEKDAY_NAMES = (_("Monday"), _("Tuesday"), _("Wednesday"), _("Thursday"), _("Friday"),
-                 _("Saturday"), _("Sunday"))
-WEEKDAYS = list(enumerate(WEEKDAY_NAMES))
+WEEKDAYS = list(enumerate(DAY_NAMES.values()))
 
 # --- Widgets -----------------------------------------------------------------------------------
 
@@ -113,6 +112,35 @@ class ChooseSessionForm(forms.Form):
                                                  "invalid": _("Select a course date"),
                                                  "min_value": _("Select a course date"),
                                                  "max_value": _("Select a course date")})
+
+
+class StaffBookingForm(FeeWaiverMixin, ChooseSessionForm):
+    """Booking, or moving a booking, on the person's behalf: the date, and for roles that may,
+    the fee waived with its reason."""
+
+
+class WithdrawOfferForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why have the police withdrawn the offer?"), max_length=500,
+        widget=forms.Textarea,
+        help_text=_("Any booking is cancelled and what was paid for it refunded in full. The "
+                    "person is told by email."),
+        error_messages=required(_("Enter why the offer is withdrawn")),
+    )
+
+
+class PaymentLinkTextForm(forms.Form):
+    """A payment link by text: the person's mobile number."""
+
+    mobile = forms.CharField(
+        label=_("Mobile number"), max_length=32,
+        help_text=_("For example, 07700 900 982"),
+        error_messages=required(_("Enter the mobile number to text the link to")),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "tel", "width": "20"}),
+    )
+
+    def clean_mobile(self):
+        return uk_mobile(self.cleaned_data["mobile"])
 
 
 class CancelBookingForm(forms.Form):
@@ -307,7 +335,7 @@ class TrainerForm(forms.Form):
         self.fields["user_id"].choices = [("", _("No staff account"))] + [
             (user.pk, user.email) for user in logins]
         self.fields["course_types"].choices = [(ct.pk, str(ct)) for ct in course_types]
-        self.fields["working_days"].choices = list(zip(DAYS, WEEKDAY_NAMES, strict=True))
+        self.fields["working_days"].choices = list(DAY_NAMES.items())
 
     @classmethod
     def initial_from(cls, trainer: Trainer) -> dict:
@@ -465,19 +493,17 @@ class BrandingForm(forms.Form):
                                      "name@example.com"),
                         "max_length": EMAIL_TOO_LONG})
 
-    DAY_LABELS = dict(zip(DAYS, WEEKDAY_NAMES, strict=True))
-
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for day in DAYS:
             for part, label in (("opens", _("%(day)s opens")), ("closes", _("%(day)s closes"))):
                 self.fields[f"{day}_{part}"] = forms.TimeField(
-                    label=label % {"day": self.DAY_LABELS[day]}, required=False,
+                    label=label % {"day": DAY_NAMES[day]}, required=False,
                     widget=TimeInput(),
                     error_messages={"invalid": _("Enter a time like 08:00")})
 
     def hours_rows(self):
-        return [(self.DAY_LABELS[day], self[f"{day}_opens"], self[f"{day}_closes"])
+        return [(DAY_NAMES[day], self[f"{day}_opens"], self[f"{day}_closes"])
                 for day in DAYS]
 
     def clean(self):
@@ -496,9 +522,9 @@ class BrandingForm(forms.Form):
         initial = {name: getattr(organisation, name) for name in (
             "display_name_en", "display_name_cy", "primary_colour", "contact_phone",
             "contact_email")}
-        for day, pair in (organisation.opening_hours or {}).items():
-            if day in DAYS and pair:
-                initial[f"{day}_opens"], initial[f"{day}_closes"] = pair
+        # The hours the lines keep now: the default ones for a client that has set none.
+        for day, hours in weekly_hours(organisation).items():
+            initial[f"{day}_opens"], initial[f"{day}_closes"] = (t.strftime("%H:%M") for t in hours)
         return initial
 
     def service_data(self) -> dict:

@@ -5,7 +5,6 @@ from .bookings import Booking, Channel, Hold  # noqa: F401
 from .calls import CallLog  # noqa: F401
 from .cases import SpecialCircumstancesCase  # noqa: F401
 from .catalogue import (  # noqa: F401
-    WEEKDAY_CODES,
     CourseType,
     DeliveryMode,
     Language,

@@ -41,8 +41,13 @@ class Booking(models.Model):
         DID_NOT_ATTEND = "did_not_attend", _("Did not attend")
         REFUSED_ENTRY = "refused_entry", _("Refused entry")
         NOT_COMPLETED = "not_completed", _("Left early or not completed")
+        # The new date of a move that waits for its transfer fee: the booking it moves stays
+        # confirmed, and this one holds the new date's seat, until the fee is paid.
+        TRANSFER_PENDING = "transfer_pending", _("Move waiting for the transfer fee")
 
     ACTIVE = (Status.PENDING_PAYMENT, Status.CONFIRMED)
+    # Waiting for a payment: a new booking's fee, or a move's transfer fee.
+    AWAITING_PAYMENT = (Status.PENDING_PAYMENT, Status.TRANSFER_PENDING)
 
     reference = models.CharField(max_length=12, unique=True)
     offer = models.ForeignKey(Offer, on_delete=models.PROTECT, related_name="bookings")
@@ -54,8 +59,10 @@ class Booking(models.Model):
     fee_snapshot = models.JSONField()
     policy_snapshot = models.JSONField()
     transfer_count = models.PositiveIntegerField(default=0)
-    transferred_from = models.OneToOneField("self", null=True, blank=True,
-                                            on_delete=models.PROTECT, related_name="transferred_to")
+    # The booking this one moved (or, while `transfer_pending`, is to move) from. A booking
+    # moves once; moves abandoned before their fee was paid are kept, cancelled.
+    transferred_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
+                                         related_name="transfers")
     made_by = models.CharField(max_length=254)
     created_at = models.DateTimeField(auto_now_add=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
@@ -68,7 +75,19 @@ class Booking(models.Model):
                 fields=["offer"], condition=models.Q(status__in=["pending_payment", "confirmed"]),
                 name="one_active_booking_per_offer",
             ),
+            models.UniqueConstraint(
+                fields=["transferred_from"], condition=~models.Q(status="cancelled"),
+                name="one_move_per_booking",
+            ),
         ]
 
     def __str__(self):
         return self.reference
+
+    @property
+    def amount_due_pence(self) -> int:
+        """What paying for this booking takes: the transfer fee while its move waits for it,
+        else the booking's fee."""
+        if self.status == self.Status.TRANSFER_PENDING:
+            return (self.fee_snapshot or {}).get("transfer_fee_pence", 0)
+        return self.fee_pence

@@ -4,6 +4,8 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from tenants.opening_hours import DAYS
+
 
 class DeliveryMode(models.TextChoices):
     CLASSROOM = "classroom", _("Classroom")
@@ -84,11 +86,8 @@ class Venue(models.Model):
         return f"{self.name}, {self.town}"
 
 
-WEEKDAY_CODES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
 def every_day() -> list[str]:
-    return list(WEEKDAY_CODES)
+    return list(DAYS)
 
 
 class Trainer(models.Model):
@@ -98,7 +97,8 @@ class Trainer(models.Model):
     user_id = models.BigIntegerField(null=True, blank=True)
     course_types = models.ManyToManyField(CourseType, related_name="trainers", blank=True)
     is_active = models.BooleanField(default=True)
-    # Days of the week the trainer takes courses ("mon" … "sun"); time away is TrainerAbsence.
+    # Days of the week the trainer takes courses (tenants.opening_hours.DAYS: "mon" … "sun");
+    # time away is TrainerAbsence.
     working_days = models.JSONField(default=every_day)
 
     class Meta:

@@ -1,9 +1,31 @@
 """Offers from the police referral feed."""
 
+import phonenumbers
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .catalogue import CourseType, Language
+
+# What a typed phone number may hold besides digits. Letters are refused rather than read as
+# a keypad's (phonenumbers would take "ESX-500002" for a number).
+PHONE_PUNCTUATION = set(" +()-.")
+
+
+def phone_e164(number: str) -> str:
+    """The number in E.164 (+447700900982) however it was written, UK numbers by default; ""
+    for anything that cannot be a phone number. Possible rather than valid numbers count, so
+    Ofcom's 07700 900xxx numbers for drama and tests are kept."""
+    text = (number or "").strip()
+    if not any(c.isdigit() for c in text) or any(
+            not c.isdigit() and c not in PHONE_PUNCTUATION for c in text):
+        return ""
+    try:
+        parsed = phonenumbers.parse(text, "GB")
+    except phonenumbers.NumberParseException:
+        return ""
+    if not phonenumbers.is_possible_number(parsed):
+        return ""
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
 class Offer(models.Model):
@@ -38,6 +60,8 @@ class Offer(models.Model):
     postcode = models.CharField(max_length=8, blank=True)
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=32, blank=True)
+    # The phone number as the contact centre searches for it; set with `phone` by set_phone.
+    phone_e164 = models.CharField(max_length=16, blank=True, editable=False)
     licence_number = models.CharField(max_length=16, blank=True)
     language = models.CharField(max_length=2, choices=Language.choices, default=Language.ENGLISH)
     # Access requirements: a list of codes (interpreter, step_free, hearing_loop, other).
@@ -53,6 +77,7 @@ class Offer(models.Model):
         indexes = [
             models.Index(fields=["status", "critical_date"], name="offer_status_critical"),
             models.Index(fields=["last_name", "date_of_birth"], name="offer_name_dob"),
+            models.Index(fields=["phone_e164"], name="offer_phone_e164"),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(critical_date__gt=models.F("offence_date")),
@@ -61,6 +86,12 @@ class Offer(models.Model):
 
     def __str__(self):
         return self.reference
+
+    def set_phone(self, number: str) -> None:
+        """The phone number as given, and the form it is searched by: every write of `phone`
+        goes through here (save both fields)."""
+        self.phone = number
+        self.phone_e164 = phone_e164(number)
 
     @property
     def full_name(self) -> str:

@@ -15,6 +15,8 @@ class Payment(models.Model):
         TRANSFER_FEE = "transfer_fee", _("Transfer fee")
 
     class Status(models.TextChoices):
+        # Recorded before Stripe is asked, so the PaymentIntent is keyed on this row's own id.
+        CREATING = "creating", _("Being set up")
         PENDING = "pending", _("Waiting for the card")
         SUCCEEDED = "succeeded", _("Paid")
         FAILED = "failed", _("Failed")
@@ -22,7 +24,7 @@ class Payment(models.Model):
 
     booking = models.ForeignKey(Booking, on_delete=models.PROTECT, related_name="payments")
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.BOOKING_FEE)
-    stripe_payment_intent_id = models.CharField(max_length=64, unique=True)
+    stripe_payment_intent_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
     amount_pence = models.PositiveIntegerField()
     currency = models.CharField(max_length=3, default="gbp")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)

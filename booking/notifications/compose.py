@@ -23,6 +23,7 @@ from django_tenants.utils import get_public_schema_name
 from booking.models import Booking, CourseSession, Offer
 from booking.templatetags.booking_format import pounds  # noqa: F401 — the one money format
 from tenants.models import ClientOrganisation
+from tenants.site_urls import client_domains, site_url
 
 PRODID = "-//Waymark//NDORS course booking//EN"
 
@@ -48,11 +49,7 @@ def current_client() -> Client:
         tenant = ClientOrganisation.objects.get(schema_name=schema)
     if tenant.is_template:
         raise RuntimeError("The client template never sends e-mail.")
-    domain = (tenant.domains.filter(is_primary=True).values_list("domain", flat=True).first()
-              or f"{tenant.slug}.{settings.PLATFORM_DOMAIN}")
-    scheme = "http" if settings.DEBUG else "https"
-    port = getattr(settings, "PUBLIC_PORT", "")
-    return Client(tenant, domain, f"{scheme}://{domain}{':' + port if port else ''}")
+    return Client(tenant, client_domains([tenant])[tenant.pk], site_url(tenant))
 
 
 def _client_url(client: Client, name: str, fallback: str = "/") -> str:
@@ -157,6 +154,10 @@ def _fee_lines(booking: Booking) -> dict:
         "total": pounds(fees.get("total_pence", booking.fee_pence)),
         "transfer": pounds(fees["transfer_fee_pence"]) if fees.get("transfer_fee_pence") else "",
         "is_free": not fees.get("total_pence", booking.fee_pence),
+        # Staff let the fee (or the transfer fee) off; a move still waiting asks for its fee.
+        "waived": bool(fees.get("waived")),
+        "transfer_waived": bool(fees.get("transfer_fee_waived")),
+        "transfer_due": booking.status == Booking.Status.TRANSFER_PENDING,
     }
 
 

@@ -42,6 +42,8 @@ JOINING_INSTRUCTIONS = "joining_instructions"
 BOOKING_PERIOD_NUDGE = "booking_period_nudge"
 PAYMENT_LINK = "payment_link"
 PAYMENT_REFUNDED_PLACE_GONE = "payment_refunded_place_gone"
+TRANSFER_FEE_REFUNDED = "transfer_fee_refunded"
+OFFER_WITHDRAWN = "offer_withdrawn"
 REMINDER_DAYS = (7, 2)
 
 # Before the outbox, a message sent was known only by these events: they still count.
@@ -169,9 +171,10 @@ def queue_transfer_confirmation(new_booking: Booking):
     )
 
 
-def queue_cancellation(booking: Booking, refund_due_pence: int):
-    """Cancelled: the refund due (if any), whether another date can still be booked, and an
-    .ics that removes the calendar entry."""
+def queue_cancellation(booking: Booking, refund_due_pence: int, *, paid_pence: int):
+    """Cancelled: the refund due (if any; `paid_pence` is what was paid, so a fee that was
+    waived is not said to be kept), whether another date can still be booked, and an .ics that
+    removes the calendar entry."""
 
     def extra(booking, context):
         offer = booking.offer
@@ -180,7 +183,7 @@ def queue_cancellation(booking: Booking, refund_due_pence: int):
                       and offer.booking_period_end >= today and offer.critical_date >= today)
         return {
             "refund": pounds(refund_due_pence) if refund_due_pence else "",
-            "paid_fee": bool(booking.fee_pence),
+            "paid_fee": bool(paid_pence),
             "session_cancelled": booking.session.status == CourseSession.Status.CANCELLED,
             "can_rebook": can_rebook,
             "booking_period_end": offer.booking_period_end,
@@ -273,3 +276,49 @@ def queue_unplaceable_payment_refunded(booking: Booking):
         booking, template=PAYMENT_REFUNDED_PLACE_GONE, template_file="payment_refunded",
         subject=lambda b, c: _("Your payment has been refunded"),
     )
+
+
+def queue_transfer_fee_refunded(move: Booking):
+    """A transfer fee was paid but the move could not be made (the new date's seat went, or the
+    booking changed meanwhile): the fee is refunded in full, and the booking still held, if
+    any, is said to be unchanged."""
+
+    def extra(booking, context):
+        old = booking.transferred_from
+        still_booked = old is not None and old.status == Booking.Status.CONFIRMED
+        return {"refund": pounds(booking.fee_snapshot.get("transfer_fee_pence", 0)),
+                "current": {"reference": old.reference,
+                            "starts": timezone.localtime(old.session.starts_at)}
+                if still_booked else None}
+
+    return _queue_for_booking(
+        move, template=TRANSFER_FEE_REFUNDED, template_file="transfer_fee_refunded",
+        subject=lambda b, c: _("Your transfer fee has been refunded"), extra=extra,
+    )
+
+
+def queue_offer_withdrawn(offer: Offer, booking: Booking | None, refund_due_pence: int):
+    """The police withdrew the offer: the booking it had, if any, is cancelled (with an .ics
+    that removes a confirmed one from the calendar) and what was paid is refunded. Once per
+    offer."""
+    client = current_client()
+    offer = _reload_offer(offer)
+    language = language_of(offer)
+    with translation.override(language):
+        context = _base_context(client, offer, language)
+        context.update(course_name=offer.course_type.name(language), booking_reference="",
+                       refund=pounds(refund_due_pence) if refund_due_pence else "")
+        files = []
+        if booking is not None:
+            booking = _reload_booking(booking)
+            context.update(booking_reference=booking.reference,
+                           starts=timezone.localtime(booking.session.starts_at))
+            if booking.confirmed_at is not None:
+                files = _calendar_removal(booking, client, language)
+        message = _compose(
+            client, offer, template_file="offer_withdrawn",
+            subject=_("Your course offer %(reference)s has been withdrawn")
+            % {"reference": offer.reference},
+            context=context, attachments=files,
+        )
+    return _queue(message, offer=offer, booking=None, template=OFFER_WITHDRAWN)

@@ -1,40 +1,28 @@
-"""Holds, bookings, confirmation, transfers and cancellations.
-
-Locks are always taken in the same order — the offer, then sessions by primary key — so two
-services never wait on each other in a cycle. Seats are counted under the session's row lock;
-the `session_never_overbooked` constraint is the database's last word.
+"""Holds, bookings and their confirmation. Moving and cancelling a booking, and withdrawing an
+offer, are in booking.services.changes; the locking steps both share are in
+booking.services.seats.
 """
 
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from booking import notifications
-from booking.models import Booking, Channel, CourseSession, Hold, Offer
+from booking.models import Booking, CourseSession, Hold, Offer, OfferEvent
 
-from .events import actor_label, log_event
+from .events import log_event
 from .rules import (
     BookingRefused,
-    check_can_change,
     check_has_seat,
     check_offer_can_book,
     check_session_fits_offer,
     fee_breakdown,
     policy_snapshot,
-    transfer_fee,
 )
-
-HOLD_MINUTES = 15
-# Crockford-style alphabet: no I, L, O, U, so references read out over the phone are unambiguous.
-REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-
-# Set to False only by the race test's control run, to prove the test can catch an overbooking.
-LOCK_SESSIONS = True
+from .seats import HOLD_MINUTES, lock_offer, lock_sessions, new_booking, take_seat, upsert_hold
 
 
 @dataclass(frozen=True)
@@ -46,19 +34,18 @@ class ContactDetails:
     access_notes: str = ""
 
 
-def _lock_offer(offer_id) -> Offer:
-    # of=("self",): lock the offer row only, not the joined course type (which every booking of
-    # that course would otherwise queue on).
-    return (Offer.objects.select_for_update(of=("self",)).select_related("course_type")
-            .get(pk=offer_id))
+@dataclass(frozen=True)
+class FeeWaiver:
+    """A fee let off by staff whose role allows it ("bookings.waive_fee", checked by the face),
+    and why: recorded on the event of the booking or move it confirms."""
 
+    reason: str
 
-def _lock_sessions(*session_ids) -> dict[int, CourseSession]:
-    query = CourseSession.objects.select_related("course_type").filter(
-        pk__in=session_ids).order_by("pk")
-    if LOCK_SESSIONS:
-        query = query.select_for_update(of=("self",))
-    return {session.pk: session for session in query}
+    def recorded(self, pence: int) -> dict:
+        reason = (self.reason or "").strip()
+        if not reason:
+            raise BookingRefused(_("Enter why the fee is waived."), "waiver_reason_missing")
+        return {"fee_waived_pence": pence, "waiver_reason": reason}
 
 
 def seat_held_for(booking: Booking, now=None) -> Hold | None:
@@ -67,23 +54,19 @@ def seat_held_for(booking: Booking, now=None) -> Hold | None:
                                expires_at__gt=now or timezone.now()).first()
 
 
-def _new_reference() -> str:
-    return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
-
-
 def place_hold(offer_id, session_id, *, channel: str, actor, now=None,
                minutes: int = HOLD_MINUTES) -> Hold:
     """Keep a seat for this offer for `minutes`. One hold per offer: a new one replaces it."""
     now = now or timezone.now()
     with transaction.atomic(durable=True):
-        offer = _lock_offer(offer_id)
+        offer = lock_offer(offer_id)
         check_offer_can_book(offer, now)
-        session = _lock_sessions(session_id).get(session_id)
+        session = lock_sessions(session_id).get(session_id)
         if session is None:
             raise BookingRefused(_("That course date does not exist."), "unknown_session")
         check_session_fits_offer(session, offer, now)
         check_has_seat(session, now, offer_id=offer.pk)
-        hold = _upsert_hold(offer, session, now + timedelta(minutes=minutes))
+        hold = upsert_hold(offer, session, now + timedelta(minutes=minutes))
         log_event(offer, "hold.placed", channel=channel, actor=actor, now=now,
                   after={"session": session.pk, "expires_at": hold.expires_at.isoformat()})
         return hold
@@ -91,7 +74,7 @@ def place_hold(offer_id, session_id, *, channel: str, actor, now=None,
 
 def release_hold(offer_id, *, channel: str, actor, now=None) -> None:
     with transaction.atomic(durable=True):
-        offer = _lock_offer(offer_id)
+        offer = lock_offer(offer_id)
         deleted, _rows = Hold.objects.filter(offer=offer).delete()
         if deleted:
             log_event(offer, "hold.released", channel=channel, actor=actor, now=now)
@@ -104,7 +87,7 @@ def _apply_contact_details(offer: Offer, details: ContactDetails | None) -> dict
               "access_requirements": offer.access_requirements,
               "access_notes": offer.access_notes}
     offer.email = details.email
-    offer.phone = details.phone
+    offer.set_phone(details.phone)
     offer.language = details.language
     offer.access_requirements = list(details.access_requirements)
     offer.access_notes = details.access_notes
@@ -112,15 +95,23 @@ def _apply_contact_details(offer: Offer, details: ContactDetails | None) -> dict
 
 
 def book(offer_id, *, channel: str, actor, details: ContactDetails | None = None,
-         session_id=None, now=None) -> Booking:
+         session_id=None, waiver: FeeWaiver | None = None, request_key: str | None = None,
+         now=None) -> Booking:
     """Turn the offer's live hold (or, for staff and API, a seat on `session_id`) into a booking.
 
-    A zero fee or an administrator's booking confirms at once; otherwise the booking waits for
-    payment while the hold keeps its seat.
+    A zero fee, or a fee waived by staff (`waiver`, its reason on the event), confirms at once;
+    otherwise the booking waits for payment, whoever made it, while a hold keeps its seat.
+
+    `request_key`, the one-time key of the form that asked, makes the request idempotent: asked
+    again with the same key (a double click, a retry, a second tab), it returns the booking the
+    first request made instead of making another.
     """
     now = now or timezone.now()
     with transaction.atomic(durable=True):
-        offer = _lock_offer(offer_id)
+        offer = lock_offer(offer_id)
+        earlier = booking_made_with(offer.pk, request_key)
+        if earlier is not None:
+            return earlier
         check_offer_can_book(offer, now)
         active = Booking.objects.select_for_update().filter(
             offer=offer, status__in=Booking.ACTIVE).first()
@@ -141,7 +132,7 @@ def book(offer_id, *, channel: str, actor, details: ContactDetails | None = None
                                        "ran out. Choose a date again.") % {"minutes": HOLD_MINUTES},
                                      "hold_expired")
             session_id = hold.session_id
-        session = _lock_sessions(session_id).get(session_id)
+        session = lock_sessions(session_id).get(session_id)
         if session is None:
             raise BookingRefused(_("That course date does not exist."), "unknown_session")
         check_session_fits_offer(session, offer, now)
@@ -149,73 +140,48 @@ def book(offer_id, *, channel: str, actor, details: ContactDetails | None = None
         if not own_live_hold:
             check_has_seat(session, now, offer_id=offer.pk)
         fees = fee_breakdown(session.course_type)
-        confirm_now = fees["total_pence"] == 0 or channel == Channel.ADMIN
+        waived = waiver.recorded(fees["total_pence"]) if waiver and fees["total_pence"] else {}
+        if waived:
+            fees["waived"] = True
+        confirm_now = fees["total_pence"] == 0 or bool(waived)
         before_details = _apply_contact_details(offer, details)
-        booking = _create_booking(
+        booking = new_booking(
             offer, session, channel=channel, actor=actor, fees=fees,
             policy=policy_snapshot(session.course_type),
             status=Booking.Status.CONFIRMED if confirm_now else Booking.Status.PENDING_PAYMENT,
             now=now,
         )
         if confirm_now:
-            _take_seat(session, offer, hold)
+            take_seat(session, offer, hold)
             offer.status = Offer.Status.BOOKED
         elif not own_live_hold:
             # A staff booking awaiting payment keeps its seat with a hold, like an online one.
-            _upsert_hold(offer, session, now + timedelta(minutes=HOLD_MINUTES))
-        offer.save(update_fields=["status", "email", "phone", "language", "access_requirements",
-                                  "access_notes", "updated_at"])
+            upsert_hold(offer, session, now + timedelta(minutes=HOLD_MINUTES))
+        offer.save(update_fields=["status", "email", "phone", "phone_e164", "language",
+                                  "access_requirements", "access_notes", "updated_at"])
         if before_details:
             log_event(offer, "offer.details_changed", channel=channel, actor=actor, now=now,
                       before=before_details, after={k: getattr(offer, k) for k in before_details})
         log_event(offer, "booking.confirmed" if confirm_now else "booking.created",
                   channel=channel, actor=actor, booking=booking, now=now,
                   after={"session": session.pk, "status": booking.status,
-                         "fee_pence": booking.fee_pence})
+                         "fee_pence": booking.fee_pence, **waived,
+                         **({"request_key": request_key} if request_key else {})})
         if confirm_now:
             notifications.queue_booking_confirmation(booking)
         return booking
 
 
-def _upsert_hold(offer, session, expires_at) -> Hold:
-    """One statement: the offer's hold (one per offer, by constraint) now points here."""
-    hold = Hold(offer=offer, session=session, expires_at=expires_at, created_at=timezone.now())
-    Hold.objects.bulk_create([hold], update_conflicts=True, unique_fields=["offer"],
-                             update_fields=["session", "expires_at", "created_at"])
-    return hold
-
-
-def _create_booking(offer, session, *, channel, actor, fees, policy, status, now,
-                    transferred_from=None, transfer_count=0) -> Booking:
-    label, _user_id = actor_label(actor)
-    reference = _new_reference()
-    while Booking.objects.filter(reference=reference).exists():  # 1 in 32^8: almost never
-        reference = _new_reference()
-    return Booking.objects.create(
-        reference=reference, offer=offer, session=session, channel=channel,
-        status=status, fee_pence=fees["total_pence"], fee_snapshot=fees,
-        policy_snapshot=policy, made_by=label, transfer_count=transfer_count,
-        transferred_from=transferred_from,
-        confirmed_at=now if status == Booking.Status.CONFIRMED else None,
-    )
-
-
-def _take_seat(session: CourseSession, offer: Offer, hold: Hold | None) -> None:
-    if hold is not None:
-        Hold.objects.filter(offer=offer).delete()
-    try:
-        CourseSession.objects.filter(pk=session.pk).update(seats_booked=F("seats_booked") + 1)
-    except IntegrityError as error:
-        # The database's last word: the check constraint refused an overbooking. The whole
-        # transaction rolls back as this leaves the service's atomic block.
-        if "session_never_overbooked" not in str(error):
-            raise
-        raise BookingRefused(_("Sorry, that course date has just filled up. Choose another "
-                               "date."), "session_full") from error
-
-
-def _give_back_seat(session: CourseSession) -> None:
-    CourseSession.objects.filter(pk=session.pk).update(seats_booked=F("seats_booked") - 1)
+def booking_made_with(offer_id, request_key: str | None) -> Booking | None:
+    """The booking `book` made for the offer when asked with this request key, if it did. Under
+    the offer's lock (as in `book`) a request running at the same time has finished or not
+    begun."""
+    if not request_key:
+        return None
+    event = (OfferEvent.objects.select_related("booking")
+             .filter(offer_id=offer_id, booking__isnull=False, after__request_key=request_key)
+             .first())
+    return event.booking if event else None
 
 
 def confirm_booking(booking_id, *, channel: str, actor, payment: dict | None = None,
@@ -225,14 +191,14 @@ def confirm_booking(booking_id, *, channel: str, actor, payment: dict | None = N
     now = now or timezone.now()
     with transaction.atomic(durable=True):
         offer_id = Booking.objects.values_list("offer_id", flat=True).get(pk=booking_id)
-        offer = _lock_offer(offer_id)
+        offer = lock_offer(offer_id)
         booking = Booking.objects.select_for_update().get(pk=booking_id)
         if booking.status == Booking.Status.CONFIRMED:
             return booking
         if booking.status != Booking.Status.PENDING_PAYMENT:
             raise BookingRefused(_("This booking is no longer waiting for payment."),
                                  "booking_not_pending")
-        session = _lock_sessions(booking.session_id)[booking.session_id]
+        session = lock_sessions(booking.session_id)[booking.session_id]
         # Re-check what may have changed while the card was being charged (not the lead time
         # or booking period: a payment a few minutes late is still honoured).
         if session.status != CourseSession.Status.SCHEDULED:
@@ -247,7 +213,7 @@ def confirm_booking(booking_id, *, channel: str, actor, payment: dict | None = N
         hold = Hold.objects.filter(offer=offer, session=session, expires_at__gt=now).first()
         if hold is None:
             check_has_seat(session, now, offer_id=offer.pk)  # raises session_full → seat gone
-        _take_seat(session, offer, hold or Hold.objects.filter(offer=offer).first())
+        take_seat(session, offer, hold or Hold.objects.filter(offer=offer).first())
         booking.status = Booking.Status.CONFIRMED
         booking.confirmed_at = now
         booking.save(update_fields=["status", "confirmed_at"])
@@ -256,98 +222,4 @@ def confirm_booking(booking_id, *, channel: str, actor, payment: dict | None = N
         log_event(offer, "booking.confirmed", channel=channel, actor=actor, booking=booking,
                   now=now, after={"payment": payment or {}, "late": hold is None})
         notifications.queue_booking_confirmation(booking)
-        return booking
-
-
-def transfer_booking(booking_id, new_session_id, *, channel: str, actor, now=None) -> Booking:
-    """Move a confirmed booking to another date, re-checking every rule. Returns the new booking;
-    its `fee_snapshot["transfer_fee_pence"]` is what the notice period costs."""
-    now = now or timezone.now()
-    with transaction.atomic(durable=True):
-        offer_id = Booking.objects.values_list("offer_id", flat=True).get(pk=booking_id)
-        offer = _lock_offer(offer_id)
-        old = Booking.objects.select_for_update().get(pk=booking_id)
-        sessions = _lock_sessions(old.session_id, new_session_id)
-        if new_session_id not in sessions:
-            raise BookingRefused(_("That course date does not exist."), "unknown_session")
-        old.session = sessions[old.session_id]
-        new_session = sessions[new_session_id]
-        check_can_change(old, now)
-        if old.transfer_count >= old.policy_snapshot["max_transfers"]:
-            raise BookingRefused(_("This booking has already been moved the most times allowed "
-                                   "(%(max)d).") % {"max": old.policy_snapshot["max_transfers"]},
-                                 "too_many_transfers")
-        if new_session.pk == old.session_id:
-            raise BookingRefused(_("That is the date you are already booked on."), "same_session")
-        if offer.critical_date < timezone.localdate(now):
-            raise BookingRefused(_("This offer has expired."), "offer_expired")
-        check_session_fits_offer(new_session, offer, now)
-        check_has_seat(new_session, now, offer_id=offer.pk)
-        fee = transfer_fee(old, now)
-        old.status = Booking.Status.TRANSFERRED
-        old.ended_at = now
-        old.save(update_fields=["status", "ended_at"])
-        _give_back_seat(old.session)
-        fees = dict(old.fee_snapshot, transfer_fee_pence=fee)
-        new = _create_booking(offer, new_session, channel=channel, actor=actor, fees=fees,
-                              policy=old.policy_snapshot, status=Booking.Status.CONFIRMED,
-                              now=now, transferred_from=old, transfer_count=old.transfer_count + 1)
-        new.fee_pence = old.fee_pence
-        new.save(update_fields=["fee_pence"])
-        _take_seat(new_session, offer, Hold.objects.filter(offer=offer).first())
-        log_event(offer, "booking.transferred", channel=channel, actor=actor, booking=new, now=now,
-                  before={"booking": old.reference, "session": old.session_id},
-                  after={"booking": new.reference, "session": new_session.pk,
-                         "transfer_fee_pence": fee})
-        notifications.queue_transfer_confirmation(new)
-        return new
-
-
-def refund_due(booking: Booking, now) -> int:
-    """Full refund with the free-transfer notice, or when the client cancelled the date;
-    nothing inside it."""
-    if booking.session.status == CourseSession.Status.CANCELLED:
-        return booking.fee_pence
-    notice = booking.session.starts_at - now
-    if notice >= timedelta(days=booking.policy_snapshot["free_transfer_notice_days"]):
-        return booking.fee_pence
-    return 0
-
-
-def cancel_booking(booking_id, *, channel: str, actor, reason: str = "", now=None) -> Booking:
-    """Cancel a booking, refund what the policy gives and tell the person: one action, whoever
-    asks. The seat comes free and the offer can be booked again while it lasts. The refund due
-    is recorded on the cancellation's event and made after commit (booking.services.refunds);
-    if Stripe cannot be reached, the refunds-due job makes it later."""
-    now = now or timezone.now()
-    with transaction.atomic(durable=True):
-        offer_id = Booking.objects.values_list("offer_id", flat=True).get(pk=booking_id)
-        offer = _lock_offer(offer_id)
-        booking = Booking.objects.select_for_update().get(pk=booking_id)
-        if booking.status not in Booking.ACTIVE:
-            raise BookingRefused(_("This booking is not active, so it cannot be cancelled."),
-                                 "booking_not_active")
-        booking.session = _lock_sessions(booking.session_id)[booking.session_id]
-        if booking.status == Booking.Status.CONFIRMED:
-            if channel == Channel.ONLINE:
-                check_can_change(booking, now)
-            _give_back_seat(booking.session)
-            refund = refund_due(booking, now)
-        else:
-            Hold.objects.filter(offer=offer).delete()
-            refund = 0
-        booking.status = Booking.Status.CANCELLED
-        booking.ended_at = now
-        booking.save(update_fields=["status", "ended_at"])
-        offer.status = Offer.Status.OFFERED
-        offer.save(update_fields=["status", "updated_at"])
-        log_event(offer, "booking.cancelled", channel=channel, actor=actor, booking=booking,
-                  now=now, after={"reason": reason, "refund_due_pence": refund})
-        notifications.queue_cancellation(booking, refund)
-        if refund:
-            from booking.tasks import make_refund_due
-
-            schema = connection.schema_name
-            transaction.on_commit(lambda: make_refund_due.apply_async(
-                args=(booking.pk,), headers={"_schema_name": schema}))
         return booking

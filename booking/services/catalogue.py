@@ -16,7 +16,6 @@ from accounts.models import User
 from accounts.roles import Role
 from audit.services import record
 from booking.models import (
-    WEEKDAY_CODES,
     CourseSession,
     CourseType,
     DeliveryMode,
@@ -25,6 +24,7 @@ from booking.models import (
     Venue,
 )
 from integrations import postcodes
+from tenants.opening_hours import DAYS
 
 from .editing import field_errors, open_for_change, snapshot
 from .sessions import session_when, session_where
@@ -202,7 +202,7 @@ def save_trainer(trainer_id, data: dict, course_type_ids, *, actor, organisation
     if user_id is not None and not trainer_logins(organisation).filter(pk=user_id).exists():
         raise field_errors(user_id=_("Choose a staff account that has the trainer role here."))
     if "working_days" in data:
-        days = [day for day in WEEKDAY_CODES if day in set(data["working_days"] or [])]
+        days = [day for day in DAYS if day in set(data["working_days"] or [])]
         if not days or len(days) != len(set(data["working_days"])):
             raise field_errors(working_days=_("Select the days of the week the trainer works."))
         data = dict(data, working_days=days)

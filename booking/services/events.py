@@ -6,7 +6,9 @@ from booking.models import OfferEvent
 
 
 def actor_label(actor) -> tuple[str, int | None]:
-    if getattr(actor, "is_authenticated", False):
+    """A staff user by e-mail and id; anyone else (an API key's principal, "offender",
+    "stripe") by its label."""
+    if getattr(actor, "is_authenticated", False) and hasattr(actor, "email"):
         return actor.email, actor.pk
     return str(actor), None
 
@@ -14,7 +16,8 @@ def actor_label(actor) -> tuple[str, int | None]:
 def log_event(offer, kind: str, *, channel: str, actor, booking=None, before=None, after=None,
               now=None) -> OfferEvent:
     label, user_id = actor_label(actor)
-    return OfferEvent.objects.create(
+    event = OfferEvent.objects.create(
         offer=offer, booking=booking, kind=kind, channel=channel, actor=label,
         actor_user_id=user_id, before=before, after=after, occurred_at=now or timezone.now(),
     )
+    return event

@@ -468,11 +468,14 @@ def import_offers(rows: list[dict], *, source: str, actor, channel) -> ImportRes
         for number, clean in checked:
             offer = existing.get(clean["reference"])
             if offer is None:
-                to_create.append(Offer(
+                offer = Offer(
                     reference=clean["reference"], source=source, status=Offer.Status.OFFERED,
-                    **{name: clean.get(name, "") for name in OFFER_FIELDS if name != "language"},
+                    **{name: clean.get(name, "") for name in OFFER_FIELDS
+                       if name not in ("language", "phone")},
                     language=clean.get("language", Language.ENGLISH),
-                ))
+                )
+                offer.set_phone(clean.get("phone", ""))
+                to_create.append(offer)
                 continue
             if offer.status != Offer.Status.OFFERED:
                 result.unchanged += 1
@@ -490,7 +493,10 @@ def import_offers(rows: list[dict], *, source: str, actor, channel) -> ImportRes
                 continue
             before = _snapshot(offer, changed)
             for name in changed:
-                setattr(offer, name, clean[name])
+                if name == "phone":
+                    offer.set_phone(clean[name])
+                else:
+                    setattr(offer, name, clean[name])
             offer.updated_at = now
             changes.append((offer, before, _snapshot(offer, changed)))
 
@@ -501,6 +507,8 @@ def import_offers(rows: list[dict], *, source: str, actor, channel) -> ImportRes
                              **_snapshot(offer, OFFER_FIELDS)})
         if changes:
             names = sorted({name for _offer, before, _after in changes for name in before})
+            if "phone" in names:
+                names.append("phone_e164")
             _update_offers([offer for offer, _b, _a in changes], names, now)
             for offer, before, after in changes:
                 log_event(offer, "offer.updated", channel=channel, actor=event_actor, now=now,

@@ -14,12 +14,13 @@ from integrations import postcodes
 from .editing import field_errors
 from .events import log_event
 from .rules import BookingRefused
+from .search import normalise_reference
 
 
 def find_offer(reference: str, date_of_birth, postcode: str = "") -> Offer | None:
     """The offer matching every part given, or None: the caller never learns which part was
     wrong."""
-    reference = (reference or "").strip().upper().replace(" ", "")
+    reference = normalise_reference(reference)
     if not reference or date_of_birth is None:
         return None
     offer = (Offer.objects.select_related("course_type")

@@ -10,10 +10,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from accounts.invitations import site_url
 from booking import notifications
 from booking.models import Booking, Channel
 from integrations import text_messages
+from tenants.site_urls import site_url
 
 from .bookings import seat_held_for
 from .events import log_event
@@ -89,7 +89,7 @@ def send_pay_by_link(booking_id, *, organisation, actor, channel=Channel.TELEPHO
 def _payment_link_text(booking, organisation, link) -> str:
     language = notifications.language_of(booking.offer)
     hold = seat_held_for(booking)
-    values = {"client": organisation.display_name(language), "amount": notifications.pounds(booking.fee_pence),
+    values = {"client": organisation.display_name(language), "amount": notifications.pounds(booking.amount_due_pence),
               "reference": booking.reference, "link": link}
     with translation.override(language):
         text = gettext("%(client)s: pay %(amount)s for course booking %(reference)s at %(link)s"

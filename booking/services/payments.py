@@ -2,7 +2,13 @@
 Stripe is called outside our transactions; what it answered is then recorded in one durable
 transaction, so a crash in between is mended by the next webhook or retry. Every face that takes
 a card (the offender's site, the contact centre) pays through pay_by_card_token and maps its
-outcome to its own page."""
+outcome to its own page.
+
+A booking has one open card attempt (a Payment row) at a time, chosen or recorded under the
+booking's row lock before Stripe is asked, and Stripe's PaymentIntent is created with an
+idempotency key made of that attempt's own id: two tabs, a double click or a retry all reach
+the same PaymentIntent, and a PaymentIntent that another request confirmed first is settled,
+never charged again."""
 
 import json
 import logging
@@ -14,10 +20,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from booking import notifications
-from booking.models import Booking, Channel, Payment
+from booking.models import Booking, Channel, Offer, OfferEvent, Payment
 from integrations import stripe_gateway as gateway
 
 from .bookings import confirm_booking
+from .changes import settle_transfer_fee
 from .events import log_event
 from .refunds import refund_payment
 from .rules import BookingRefused
@@ -29,6 +36,8 @@ PAYMENT_EVENTS = {"payment_intent.succeeded", "payment_intent.payment_failed",
                   "payment_intent.canceled", "payment_intent.processing"}
 # What Stripe.js's card tokens look like; anything else is not worth sending to Stripe.
 CARD_TOKEN = re.compile(r"tok_[A-Za-z0-9_]{1,250}")
+# A card attempt still in play: being set up in Stripe, or waiting for the card.
+OPEN_ATTEMPT = (Payment.Status.CREATING, Payment.Status.PENDING)
 
 
 def merchant_account(organisation) -> str | None:
@@ -38,17 +47,27 @@ def merchant_account(organisation) -> str | None:
     return None
 
 
+def _lock_offer(offer_id) -> None:
+    Offer.objects.select_for_update(of=("self",)).only("pk").get(pk=offer_id)
+
+
+def _refuse_unless_payable(booking: Booking) -> None:
+    if booking.status not in Booking.AWAITING_PAYMENT:
+        raise BookingRefused(_("This booking is not waiting for payment."), "booking_not_pending")
+
+
 def payable_booking(booking_id) -> Booking:
     booking = Booking.objects.select_related("offer").get(pk=booking_id)
-    if booking.status != Booking.Status.PENDING_PAYMENT:
-        raise BookingRefused(_("This booking is not waiting for payment."), "booking_not_pending")
+    _refuse_unless_payable(booking)
     return booking
 
 
 def start_card_payment(booking_id, *, organisation, channel: str, actor, moto: bool = False
                        ) -> tuple[Payment, dict]:
-    """The PaymentIntent for this booking's fee (made once, then reused). The amount always
-    comes from the booking's fee snapshot, never from the browser."""
+    """The booking's open card attempt and its PaymentIntent: made once, then reused by every
+    tab and request. An attempt whose PaymentIntent Stripe has cancelled, or no longer knows,
+    gives way to a fresh one. The amount always comes from the booking, never from the browser;
+    the PaymentIntent may already be paid (another tab finished first): the caller settles it."""
     account = merchant_account(organisation)
     if account is None:
         raise BookingRefused(_("Card payments are not available for this service yet."),
@@ -56,29 +75,85 @@ def start_card_payment(booking_id, *, organisation, channel: str, actor, moto: b
     if moto and not organisation.allow_moto:
         raise BookingRefused(_("This client does not allow card details to be taken by phone. "
                                "Send a payment link instead."), "moto_not_allowed")
-    booking = payable_booking(booking_id)
-    existing = booking.payments.filter(status=Payment.Status.PENDING,
-                                       kind=Payment.Kind.BOOKING_FEE).first()
-    if existing is not None and existing.moto == moto:
+    # Twice at most: a closed attempt is replaced by a fresh one, whose PaymentIntent is new.
+    for _fresh in range(2):
+        attempt = _open_attempt(booking_id, channel=channel, moto=moto)
+        intent = _intent_for(attempt, organisation=organisation, account=account, actor=actor)
+        if intent is not None:
+            return attempt, intent
+    raise gateway.PaymentServiceUnavailable("Stripe closed the new PaymentIntent at once")
+
+
+def _open_attempt(booking_id, *, channel: str, moto: bool) -> Payment:
+    """The booking's open attempt, or a new one recorded before Stripe is asked, chosen under
+    the booking's row lock so that concurrent requests share one."""
+    with transaction.atomic(durable=True):
+        booking = (Booking.objects.select_for_update(of=("self",)).select_related("offer")
+                   .get(pk=booking_id))
+        _refuse_unless_payable(booking)
+        kind = (Payment.Kind.TRANSFER_FEE if booking.status == Booking.Status.TRANSFER_PENDING
+                else Payment.Kind.BOOKING_FEE)
+        # A payment that succeeded is settled by a separate transaction from the one that
+        # confirms the booking: in between, a concurrent request is given that payment (its
+        # caller settles it) rather than a fresh attempt that would take the money twice.
+        attempt = (booking.payments.filter(kind=kind, status=Payment.Status.SUCCEEDED,
+                                           refunds__isnull=True).order_by("-pk").first()
+                   or booking.payments.filter(kind=kind, moto=moto, status__in=OPEN_ATTEMPT)
+                   .order_by("-pk").first())
+        if attempt is None:
+            attempt = Payment.objects.create(
+                booking=booking, kind=kind, status=Payment.Status.CREATING,
+                amount_pence=booking.amount_due_pence, channel=channel, moto=moto)
+        attempt.booking = booking
+        return attempt
+
+
+def _intent_for(attempt: Payment, *, organisation, account: str, actor) -> dict | None:
+    """The attempt's PaymentIntent, created if it has none yet; None once Stripe has closed it
+    (the attempt is then closed too)."""
+    if attempt.stripe_payment_intent_id is None:
+        return _create_intent(attempt, organisation=organisation, account=account, actor=actor)
+    try:
         intent = gateway.retrieve_payment_intent(account_id=account,
-                                                 intent_id=existing.stripe_payment_intent_id)
-        if intent["status"] not in ("canceled", "succeeded"):
-            return existing, intent
-    attempt = booking.payments.count() + 1
+                                                 intent_id=attempt.stripe_payment_intent_id)
+    except gateway.PaymentIntentMissing:
+        _close_attempt(attempt, "Stripe no longer knows this PaymentIntent")
+        return None
+    if intent["status"] == "canceled":
+        _close_attempt(attempt, "The PaymentIntent was cancelled in Stripe")
+        return None
+    return intent
+
+
+def _create_intent(attempt: Payment, *, organisation, account: str, actor) -> dict:
+    booking = attempt.booking
+    schema = connection.schema_name
     intent = gateway.create_payment_intent(
-        account_id=account, amount_pence=booking.fee_pence, moto=moto,
-        metadata={"client_schema": connection.schema_name, "booking": booking.reference,
-                  "offer_reference": booking.offer.reference, "client": organisation.slug},
-        idempotency_key=f"{connection.schema_name}-booking-{booking.pk}-attempt-{attempt}",
+        account_id=account, amount_pence=attempt.amount_pence, moto=attempt.moto,
+        metadata={"client_schema": schema, "booking": booking.reference,
+                  "offer_reference": booking.offer.reference, "client": organisation.slug,
+                  "payment": str(attempt.pk)},
+        idempotency_key=f"{schema}-payment-{attempt.pk}",
     )
     with transaction.atomic(durable=True):
-        payment = Payment.objects.create(
-            booking=booking, stripe_payment_intent_id=intent["id"],
-            amount_pence=intent["amount"], channel=channel, moto=moto)
-        log_event(booking.offer, "payment.started", channel=channel, actor=actor, booking=booking,
-                  after={"payment_intent": intent["id"], "amount_pence": intent["amount"],
-                         "moto": moto})
-    return payment, intent
+        _lock_offer(booking.offer_id)
+        # Another request on the same attempt got the same PaymentIntent (same key) and may
+        # have recorded it first: then there is nothing more to record.
+        recorded = Payment.objects.filter(pk=attempt.pk, status=Payment.Status.CREATING).update(
+            stripe_payment_intent_id=intent["id"], status=Payment.Status.PENDING)
+        if recorded:
+            log_event(booking.offer, "payment.started", channel=attempt.channel, actor=actor,
+                      booking=booking,
+                      after={"payment_intent": intent["id"], "amount_pence": intent["amount"],
+                             "moto": attempt.moto, "kind": attempt.kind})
+    attempt.stripe_payment_intent_id, attempt.status = intent["id"], Payment.Status.PENDING
+    return intent
+
+
+def _close_attempt(attempt: Payment, reason: str) -> None:
+    with transaction.atomic(durable=True):
+        Payment.objects.filter(pk=attempt.pk, status__in=OPEN_ATTEMPT).update(
+            status=Payment.Status.CANCELLED, last_error=reason)
 
 
 def pay_with_card_token(payment_id, token_id: str, *, organisation, actor) -> dict:
@@ -93,6 +168,7 @@ def pay_with_card_token(payment_id, token_id: str, *, organisation, actor) -> di
         # A declined attempt is closed; a retry gets a fresh PaymentIntent (localstripe cannot
         # re-confirm a declined one, and a clean attempt per card is clearer in reconciliation).
         with transaction.atomic(durable=True):
+            _lock_offer(payment.booking.offer_id)
             Payment.objects.filter(pk=payment.pk).update(status=Payment.Status.FAILED,
                                                          last_error=str(declined)[:300])
             log_event(payment.booking.offer, "payment.declined", channel=payment.channel,
@@ -138,11 +214,16 @@ class CardPayment:
 def pay_by_card_token(booking_id, token: str, *, organisation, channel: str, actor,
                       moto: bool = False) -> CardPayment:
     """Pay the booking's fee with a Stripe.js card token: the PaymentIntent made (or reused),
-    then confirmed; a success confirms the booking."""
+    then confirmed; a success confirms the booking. A PaymentIntent another submission already
+    paid, or a booking it already confirmed, is settled and reported as paid."""
     try:
-        payment, _intent = start_card_payment(booking_id, organisation=organisation,
-                                              channel=channel, actor=actor, moto=moto)
-        intent = pay_with_card_token(payment.pk, token, organisation=organisation, actor=actor)
+        payment, intent = start_card_payment(booking_id, organisation=organisation,
+                                             channel=channel, actor=actor, moto=moto)
+        if intent["status"] in gateway.AWAITING_CARD:
+            intent = pay_with_card_token(payment.pk, token, organisation=organisation,
+                                         actor=actor)
+        elif intent["status"] == "succeeded":
+            settle_payment(intent["id"], organisation=organisation, actor=actor)
     except gateway.CardDeclined as declined:
         return CardPayment(problem=CardProblem.DECLINED, message=str(declined))
     except gateway.CardDetailsRefused:
@@ -150,20 +231,27 @@ def pay_by_card_token(booking_id, token: str, *, organisation, channel: str, act
     except gateway.PaymentServiceUnavailable:
         return CardPayment(problem=CardProblem.UNAVAILABLE)
     except BookingRefused as refused:
+        if Booking.objects.filter(pk=booking_id, status=Booking.Status.CONFIRMED).exists():
+            return CardPayment(intent_status="succeeded")
         return CardPayment(problem=CardProblem.BOOKING_REFUSED, message=refused.messages[0])
     return CardPayment(intent_status=intent["status"], client_secret=intent["client_secret"])
 
 
 def settle_payment(intent_id: str, *, organisation, actor, source: str = "return") -> str:
     """Act on what Stripe says about a PaymentIntent (re-fetched, never trusted from a webhook
-    body). Idempotent: any number of calls, in any order, confirm once or refund once.
-    Returns what happened: "confirmed", "already_confirmed", "refunded", "pending", "failed"."""
+    body). Idempotent: any number of calls, in any order, confirm once or refund once; a
+    payment that confirmed its booking is never refunded by settling it again, whatever has
+    happened to the booking since. Returns what happened: "confirmed", "already_confirmed",
+    "refunded", "second_payment_refunded", "pending", "failed" or "unknown"."""
     payment = (Payment.objects.select_related("booking__offer")
                .filter(stripe_payment_intent_id=intent_id).first())
     if payment is None:
         return "unknown"
-    account = organisation.stripe_account_id
-    intent = gateway.retrieve_payment_intent(account_id=account, intent_id=intent_id)
+    try:
+        intent = gateway.retrieve_payment_intent(account_id=organisation.stripe_account_id,
+                                                 intent_id=intent_id)
+    except gateway.PaymentIntentMissing:
+        return "unknown"
     if intent["status"] != "succeeded":
         if intent["status"] in ("requires_payment_method", "canceled"):
             with transaction.atomic(durable=True):
@@ -175,6 +263,9 @@ def settle_payment(intent_id: str, *, organisation, actor, source: str = "return
         log.error("PaymentIntent %s amount %s differs from our %s", intent_id, intent["amount"],
                   payment.amount_pence)
     with transaction.atomic(durable=True):
+        # The offer first, as every booking service locks (the event row below needs it):
+        # taking the payment's lock first deadlocks against a concurrent confirmation.
+        _lock_offer(payment.booking.offer_id)
         locked = Payment.objects.select_for_update().get(pk=payment.pk)
         if locked.status != Payment.Status.SUCCEEDED:
             locked.status = Payment.Status.SUCCEEDED
@@ -184,28 +275,51 @@ def settle_payment(intent_id: str, *, organisation, actor, source: str = "return
                       actor=actor, booking=payment.booking,
                       after={"payment_intent": intent_id, "amount_pence": intent["amount"],
                              "via": source})
-    booking = Booking.objects.get(pk=payment.booking_id)
-    if booking.status == Booking.Status.CONFIRMED:
+    if payment.kind == Payment.Kind.TRANSFER_FEE:
+        return settle_transfer_fee(payment, organisation=organisation, actor=actor)
+    status, confirmed_by_it = _booking_as_paid(payment)
+    if confirmed_by_it:
         return "already_confirmed"
-    if booking.status == Booking.Status.PENDING_PAYMENT:
+    if status == Booking.Status.PENDING_PAYMENT:
         try:
-            confirm_booking(booking.pk, channel=payment.channel, actor=actor,
+            confirm_booking(payment.booking_id, channel=payment.channel, actor=actor,
                             payment={"payment_intent": intent_id, "amount_pence": intent["amount"]})
         except BookingRefused as refused:
             log.warning("Payment %s arrived but booking %s could not be confirmed: %s",
-                        intent_id, booking.reference, refused.code)
+                        intent_id, payment.booking.reference, refused.code)
             return _refund_unplaceable(payment, organisation=organisation, actor=actor,
                                        reason=refused.code)
         return "confirmed"
-    # Cancelled meanwhile (or otherwise closed): the money goes back.
+    if status == Booking.Status.CONFIRMED:
+        # Confirmed without this payment (another attempt paid first, or the fee was waived):
+        # it would be taken twice, so it goes back.
+        refund_payment(payment.pk, payment.amount_pence - payment.refunded_pence,
+                       organisation=organisation, actor=actor,
+                       reason="Paid twice: the booking was already confirmed", key="second")
+        return "second_payment_refunded"
+    # Cancelled meanwhile (or otherwise closed) before this payment confirmed it: it goes back.
     return _refund_unplaceable(payment, organisation=organisation, actor=actor,
-                               reason=f"booking_{booking.status}")
+                               reason=f"booking_{status}")
+
+
+def _booking_as_paid(payment: Payment) -> tuple[str, bool]:
+    """The booking's status, and whether this payment is the one that confirmed it. Read under
+    the offer's row lock (which confirming takes too), so a confirmation by a concurrent
+    settle has either committed, event and all, or not begun."""
+    with transaction.atomic(durable=True):
+        _lock_offer(payment.booking.offer_id)
+        status = Booking.objects.values_list("status", flat=True).get(pk=payment.booking_id)
+        confirmed_by_it = OfferEvent.objects.filter(
+            booking_id=payment.booking_id, kind="booking.confirmed",
+            after__payment__payment_intent=payment.stripe_payment_intent_id).exists()
+    return status, confirmed_by_it
 
 
 def settle_latest_payment(booking: Booking, *, organisation, actor) -> str | None:
     """settle_payment for the booking's latest PaymentIntent, once Stripe.js has finished (3-D
     Secure or not); None when the booking has none."""
-    payment = booking.payments.order_by("-created_at").first()
+    payment = (booking.payments.exclude(stripe_payment_intent_id=None)
+               .order_by("-created_at").first())
     if payment is None:
         return None
     return settle_payment(payment.stripe_payment_intent_id, organisation=organisation,
@@ -223,6 +337,8 @@ def _refund_unplaceable(payment, *, organisation, actor, reason: str) -> str:
                    organisation=organisation, actor=actor,
                    reason=f"Paid after the place was gone ({reason})", key="unplaceable")
     with transaction.atomic(durable=True):
+        # The offer first, as every booking service locks: the event row below needs it.
+        Offer.objects.select_for_update(of=("self",)).only("pk").get(pk=payment.booking.offer_id)
         booking = Booking.objects.select_for_update().get(pk=payment.booking_id)
         if booking.status == Booking.Status.PENDING_PAYMENT:
             booking.status = Booking.Status.CANCELLED

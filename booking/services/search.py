@@ -2,15 +2,16 @@
 reference, name, date of birth, postcode, email or phone). Read-only: no transaction or lock
 needed, since the hold re-checks everything under lock."""
 
+import operator
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
+from functools import reduce
 
 from django.db.models import (
     Case,
     Count,
     F,
-    Func,
     IntegerField,
     OuterRef,
     Q,
@@ -23,6 +24,7 @@ from django.utils import timezone
 
 from booking.date_input import DateProblem, parse_date_parts
 from booking.models import Booking, CourseSession, DeliveryMode, Hold, Language, Offer, Venue
+from booking.models.offers import phone_e164
 from integrations import postcodes
 
 DEFAULT_RADIUS_KM = 80
@@ -118,12 +120,31 @@ def search_sessions(offer: Offer, *, now: datetime | None = None, near_postcode:
 
 
 # --- Offers, as staff look for them ---------------------------------------------------------
+#
+# One search serves /manage/offenders/ (one box of free text) and the contact centre (a
+# reference, a name and date of birth, or a phone number). Each part is normalised one way
+# here, whichever face asked.
 
 _DATE_TOKEN = re.compile(r"^(?:(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})|(\d{4})-(\d{2})-(\d{2}))$")
 
 
-def _date_token(token: str) -> date | None:
-    match = _DATE_TOKEN.match(token)
+def normalise_reference(text: str) -> str:
+    """An offer or booking reference as stored: upper case, without spaces."""
+    return re.sub(r"\s+", "", text or "").upper()
+
+
+def _compact_reference(text: str) -> str:
+    """A reference with only its letters and digits: "esx 500002" and "ESX-500002" agree."""
+    return re.sub(r"[^A-Z0-9]", "", normalise_reference(text))
+
+
+def normalise_name(text: str) -> str:
+    return " ".join((text or "").split())
+
+
+def date_of_birth_in(token: str) -> date | None:
+    """A date typed as 27/03/1985 (or with . or -) or 1985-03-27, if it is a real date."""
+    match = _DATE_TOKEN.match(token.strip())
     if not match:
         return None
     day, month, year, iso_year, iso_month, iso_day = match.groups()
@@ -135,91 +156,101 @@ def _date_token(token: str) -> date | None:
         return None
 
 
-def search_offers(text: str, *, limit: int = 50):
-    """Offers matching an offer or booking reference, a name, a date of birth (27/03/1985 or
-    1985-03-27), a postcode or an email address; a date with a name narrows to both."""
-    words = (text or "").split()
-    dates = [d for d in (_date_token(w) for w in words) if d]
-    words = [w for w in words if _date_token(w) is None]
+@dataclass(frozen=True)
+class OfferSearch:
+    """What staff know of the person; an offer matches when every part given does. Make one
+    with `offer_search`, which normalises each part."""
+
+    reference: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    date_of_birth: date | None = None
+    phone_e164: str = ""
+    email: str = ""
+    postcode: str = ""
+
+    def condition(self) -> Q | None:
+        parts = []
+        if self.reference:
+            compact = _compact_reference(self.reference)
+            # Booking references are letters and digits only, so they compare compacted too.
+            parts.append(Q(reference=self.reference) | Q(compact_reference=compact)
+                         | Q(pk__in=Booking.objects.filter(reference=compact).values("offer_id")))
+        if self.first_name:
+            parts.append(Q(first_name__istartswith=self.first_name))
+        if self.last_name:
+            parts.append(Q(last_name__istartswith=self.last_name))
+        if self.date_of_birth:
+            parts.append(Q(date_of_birth=self.date_of_birth))
+        if self.phone_e164:
+            parts.append(Q(phone_e164=self.phone_e164))
+        if self.email:
+            parts.append(Q(email__iexact=self.email))
+        if self.postcode:
+            parts.append(Q(compact_postcode=self.postcode.replace(" ", "")))
+        return reduce(operator.and_, parts) if parts else None
+
+
+def offer_search(*, reference: str = "", first_name: str = "", last_name: str = "",
+                 date_of_birth: date | None = None, phone: str = "", email: str = "",
+                 postcode: str = "") -> OfferSearch | None:
+    """An OfferSearch from what was typed, or None when a phone number or postcode was given
+    that cannot be one (no offer could match it)."""
+    search = OfferSearch(reference=normalise_reference(reference),
+                         first_name=normalise_name(first_name),
+                         last_name=normalise_name(last_name), date_of_birth=date_of_birth,
+                         phone_e164=phone_e164(phone), email=(email or "").strip())
+    if phone and not search.phone_e164:
+        return None
+    if postcode:
+        try:
+            return replace(search, postcode=postcodes.normalise(postcode))
+        except postcodes.PostcodeError:
+            return None
+    return search
+
+
+def find_offers(*searches: OfferSearch | None, limit: int = MAX_CALLER_RESULTS) -> list[Offer]:
+    """Offers matching any of the searches, by name then reference."""
+    searches = [search for search in searches if search is not None]
+    conditions = [c for c in (search.condition() for search in searches) if c is not None]
+    if not conditions:
+        return []
     offers = Offer.objects.select_related("course_type")
-    if dates:
-        offers = offers.filter(date_of_birth__in=dates)
-    if words:
-        phrase = " ".join(words)
-        compact = re.sub(r"[^A-Z0-9]", "", "".join(words).upper())
+    if any(search.reference for search in searches):
         offers = offers.annotate(compact_reference=Replace(Replace(
             Upper("reference"), Value("-"), Value("")), Value(" "), Value("")))
-        match = (Q(reference__iexact=compact) | Q(reference__icontains=phrase)
-                 | Q(compact_reference=compact)
-                 | Q(bookings__reference__iexact=compact) | Q(email__iexact=phrase))
-        if "@" not in phrase:
-            try:
-                postcode = postcodes.normalise(phrase).replace(" ", "")
-            except postcodes.PostcodeError:
-                postcode = None
-            if postcode:
-                offers = offers.annotate(compact_postcode=Replace(Upper("postcode"), Value(" "),
-                                                                  Value("")))
-                match |= Q(compact_postcode=postcode)
+    if any(search.postcode for search in searches):
+        offers = offers.annotate(compact_postcode=Replace(Upper("postcode"), Value(" "),
+                                                          Value("")))
+    return list(offers.filter(reduce(operator.or_, conditions))
+                .order_by("last_name", "first_name", "reference")[:limit])
+
+
+def search_offers(text: str, *, limit: int = MAX_CALLER_RESULTS) -> list[Offer]:
+    """Offers matching free text: an offer or booking reference, a name ("Alex Walker", or a
+    surname), a date of birth, a postcode, an email address or a phone number. A date with
+    other words narrows to offers matching both."""
+    words = (text or "").split()
+    dates = [born for born in map(date_of_birth_in, words) if born]
+    words = [word for word in words if date_of_birth_in(word) is None]
+    phrase = " ".join(words)
+    readings = [{}]
+    if words:
+        readings = [{"reference": phrase}, {"last_name": phrase}]
+        if "@" in phrase:
+            readings.append({"email": phrase})
+        else:
+            readings += [{"postcode": phrase}, {"phone": phrase}]
             if len(words) >= 2:
-                match |= (Q(first_name__istartswith=words[0])
-                          & Q(last_name__istartswith=" ".join(words[1:])))
-            match |= Q(last_name__istartswith=phrase)
-        offers = offers.filter(match)
+                readings.append({"first_name": words[0], "last_name": " ".join(words[1:])})
     elif not dates:
         return []
-    return list(offers.distinct().order_by("last_name", "first_name", "reference")[:limit])
+    return find_offers(*(offer_search(**reading, date_of_birth=born)
+                         for reading in readings for born in dates or [None]), limit=limit)
 
 
-def normalise_reference(text: str) -> str:
-    return re.sub(r"\s+", "", text or "").upper()
-
-
-def find_by_reference(text: str) -> Offer | None:
-    """The offer with this offer reference, or with a booking of this booking reference."""
-    reference = normalise_reference(text)
-    if not reference:
-        return None
-    offer = Offer.objects.select_related("course_type").filter(reference=reference).first()
-    if offer is None:
-        booking = Booking.objects.select_related("offer__course_type").filter(
-            reference=reference).first()
-        offer = booking.offer if booking else None
-    return offer
-
-
-def find_by_name(last_name: str, date_of_birth, first_name: str = "") -> list[Offer]:
-    """Offers for this surname and date of birth (any case); a first name narrows them."""
-    last_name = (last_name or "").strip()
-    if not last_name or date_of_birth is None:
-        return []
-    offers = Offer.objects.filter(date_of_birth=date_of_birth, last_name__iexact=last_name)
-    first_name = (first_name or "").strip()
-    if first_name:
-        offers = offers.filter(first_name__istartswith=first_name)
-    return list(offers.select_related("course_type").order_by("-created_at")[:MAX_CALLER_RESULTS])
-
-
-def phone_digits(text: str) -> str:
-    """A UK number as national digits: "+44 (0)7700 900982" → "07700900982"."""
-    digits = re.sub(r"\D", "", text or "")
-    if digits.startswith("00"):
-        digits = digits[2:]
-    if digits.startswith("440"):
-        digits = digits[2:]
-    elif digits.startswith("44") and len(digits) == 12:
-        digits = "0" + digits[2:]
-    return digits
-
-
-def find_by_phone(text: str) -> list[Offer]:
-    """Offers whose phone number is this one, however either was written."""
-    digits = phone_digits(text)
-    if len(digits) < 10:
-        return []
-    forms = {digits, "44" + digits[1:], "440" + digits[1:]}
-    stored = Func(F("phone"), Value(r"[^0-9]"), Value(""), Value("g"),
-                  function="regexp_replace")
-    offers = (Offer.objects.exclude(phone="").annotate(phone_digits=stored)
-              .filter(phone_digits__in=forms))
-    return list(offers.select_related("course_type").order_by("-created_at")[:MAX_CALLER_RESULTS])
+def offer_with_reference(text: str) -> Offer | None:
+    """The offer with this offer or booking reference, however it was written, or None."""
+    found = find_offers(offer_search(reference=text), limit=2)
+    return found[0] if len(found) == 1 else None

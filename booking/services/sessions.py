@@ -18,7 +18,6 @@ from django.utils.translation import gettext_lazy as _
 from audit.services import record
 from booking import notifications
 from booking.models import (
-    WEEKDAY_CODES,
     Booking,
     Channel,
     CourseSession,
@@ -29,7 +28,9 @@ from booking.models import (
     Trainer,
     Venue,
 )
+from tenants.opening_hours import DAYS
 
+from .changes import drop_move, fee_paid
 from .editing import field_errors, snapshot
 from .events import log_event
 
@@ -118,7 +119,7 @@ def _check_trainers_available(trainers, starts_at) -> None:
     """Only on a day the trainer works, and not while they are away: refuse, naming why."""
     day = timezone.localtime(starts_at).date()
     for trainer in trainers:
-        if WEEKDAY_CODES[day.weekday()] not in trainer.working_days:
+        if DAYS[day.weekday()] not in trainer.working_days:
             raise field_errors(trainers=_("%(trainer)s does not work on %(weekday)s (%(date)s).") % {
                 "trainer": trainer.full_name, "weekday": formats.date_format(day, "l"),
                 "date": formats.date_format(day, "j F Y")})
@@ -239,8 +240,9 @@ def cancel_session(session_id, *, reason: str, actor, organisation=None, ip_addr
                    now=None) -> CancelledSession:
     """The client cancels a date. Everyone confirmed on it keeps their booking, is told (after
     commit) and may move to another date free of charge (rules.transfer_fee and
-    check_can_change treat a cancelled date that way) or cancel with a full refund. Bookings
-    still waiting for payment are cancelled and their seats' holds removed."""
+    check_can_change treat a cancelled date that way) or cancel with a full refund of what
+    they paid (changes.refund_due). Bookings still waiting for payment are cancelled and their
+    seats' holds removed, and so are moves to this date still waiting for their fee."""
     now = now or timezone.now()
     reason = (reason or "").strip()
     if not reason:
@@ -248,8 +250,9 @@ def cancel_session(session_id, *, reason: str, actor, organisation=None, ip_addr
     with transaction.atomic(durable=True):
         # Offers before the session, as the booking services lock them, so neither waits on
         # the other in a cycle.
+        on_date = (*Booking.ACTIVE, Booking.Status.TRANSFER_PENDING)
         offer_ids = sorted(set(Booking.objects.filter(
-            session_id=session_id, status__in=Booking.ACTIVE).values_list("offer_id", flat=True)))
+            session_id=session_id, status__in=on_date).values_list("offer_id", flat=True)))
         locked = set()
         while True:
             list(Offer.objects.select_for_update().filter(pk__in=offer_ids).order_by("pk")
@@ -258,7 +261,7 @@ def cancel_session(session_id, *, reason: str, actor, organisation=None, ip_addr
             session = (CourseSession.objects.select_for_update(of=("self",))
                        .select_related("course_type", "venue").get(pk=session_id))
             bookings = list(Booking.objects.select_for_update().select_related("offer")
-                            .filter(session=session, status__in=Booking.ACTIVE).order_by("pk"))
+                            .filter(session=session, status__in=on_date).order_by("pk"))
             missing = sorted({b.offer_id for b in bookings} - locked)
             if not missing:
                 break
@@ -275,11 +278,15 @@ def cancel_session(session_id, *, reason: str, actor, organisation=None, ip_addr
         notified, cancelled = [], []
         for booking in bookings:
             offer = booking.offer
-            if booking.status == Booking.Status.CONFIRMED:
+            if booking.status == Booking.Status.TRANSFER_PENDING:
+                # The person is still booked on the date they were moving from.
+                drop_move(offer, booking, channel=Channel.ADMIN, actor=actor, now=now,
+                          reason=f"the new date was cancelled: {reason}")
+            elif booking.status == Booking.Status.CONFIRMED:
                 log_event(offer, "session.cancelled", channel=Channel.ADMIN, actor=actor,
                           booking=booking, now=now,
                           after={"session": session.pk, "reason": reason, "free_transfer": True,
-                                 "refund_due_pence": booking.fee_pence})
+                                 "refund_due_pence": fee_paid(booking)})
                 notifications.queue_session_cancelled(booking)
                 notified.append(booking.pk)
             else:

@@ -14,14 +14,9 @@ from django.views.decorators.http import require_POST
 
 from audit.services import client_ip
 from booking.models import Booking, Channel, CourseSession, Hold, Offer
-from booking.services.bookings import (
-    ContactDetails,
-    book,
-    cancel_booking,
-    place_hold,
-    refund_due,
-    transfer_booking,
-)
+from booking.services import request_keys
+from booking.services.bookings import ContactDetails, book, booking_made_with, place_hold
+from booking.services.changes import cancel_booking, fee_paid, refund_due, transfer_booking
 from booking.services.offers import find_offer
 from booking.services.refunds import refund_promised
 from booking.services.rules import BookingRefused, fee_breakdown, transfer_fee
@@ -210,6 +205,11 @@ def details(request, state, offer):
 
 @needs_offer
 def check(request, state, offer):
+    key = _request_key(request, state)
+    if request.method == "POST":
+        earlier = booking_made_with(offer.pk, key)
+        if earlier is not None:  # a double click, a retry or a second tab: the first's result
+            return _booked(earlier)
     hold = _live_hold(offer)
     if hold is None:
         return _hold_ran_out(request)
@@ -219,7 +219,7 @@ def check(request, state, offer):
     if request.method == "POST":
         given = state["details"]
         try:
-            booking = book(offer.pk, channel=Channel.ONLINE, actor=ACTOR,
+            booking = book(offer.pk, channel=Channel.ONLINE, actor=ACTOR, request_key=key,
                            details=ContactDetails(
                                email=given["email"], phone=given["phone"],
                                language=given["language"],
@@ -229,14 +229,31 @@ def check(request, state, offer):
             messages.error(request, refused.messages[0])
             return redirect("journey:dates")
         state.pop("details", None)
+        state.pop(request_keys.FIELD, None)  # the next check page books afresh
         request.session.modified = True
-        if booking.status == Booking.Status.CONFIRMED:
-            return redirect("journey:confirmation", reference=booking.reference)
-        return redirect("journey:pay", reference=booking.reference)
+        return _booked(booking)
     return render(request, "journey/check.html", {
         "offer": offer, "hold": hold, "session": hold.session, "fees": fees,
-        "details": state["details"], "language": _language(request),
+        "details": state["details"], "language": _language(request), "request_key": key,
     })
+
+
+def _request_key(request, state) -> str:
+    """The check page's one-time key: the one its form posted, else the journey's, which every
+    tab's check page shares until it has booked."""
+    posted = request_keys.posted_request_key(request.POST)
+    if posted:
+        return posted
+    if not state.get(request_keys.FIELD):
+        state[request_keys.FIELD] = request_keys.new_request_key()
+        request.session.modified = True
+    return state[request_keys.FIELD]
+
+
+def _booked(booking: Booking):
+    if booking.status == Booking.Status.CONFIRMED:
+        return redirect("journey:confirmation", reference=booking.reference)
+    return redirect("journey:pay", reference=booking.reference)
 
 
 def _own_booking(offer, reference) -> Booking:
@@ -316,6 +333,9 @@ def transfer_check(request, state, offer):
             return redirect("journey:manage")
         state.pop("transfer_to", None)
         request.session.modified = True
+        if new.status == Booking.Status.TRANSFER_PENDING:
+            # The move is made once its fee is paid: the same payment page as a booking's.
+            return redirect("journey:pay", reference=new.reference)
         messages.success(request, _("Your booking has been moved. Your new booking reference "
                                     "is %(reference)s.") % {"reference": new.reference})
         return redirect("journey:manage")
@@ -342,7 +362,8 @@ def cancel(request, state, offer):
                 "amount": pounds(due)} if due else ""))
         return redirect("journey:manage")
     return render(request, "journey/cancel.html", {
-        "offer": offer, "booking": booking, "refund": refund_due(booking, timezone.now())})
+        "offer": offer, "booking": booking, "refund": refund_due(booking, timezone.now()),
+        "paid": fee_paid(booking)})
 
 
 @require_POST

@@ -20,6 +20,7 @@ from booking.services.payments import (
     settle_latest_payment,
     start_card_payment,
 )
+from booking.services.rules import BookingRefused
 from integrations import stripe_gateway as gateway
 
 
@@ -28,7 +29,7 @@ def render_payment_page(request, booking, *, urls: dict, actor):
         return redirect(urls["done"])
     hold = Hold.objects.filter(offer=booking.offer, expires_at__gt=timezone.now()).first()
     context = {"booking": booking, "offer": booking.offer, "hold": hold, "urls": urls}
-    if booking.status != Booking.Status.PENDING_PAYMENT:
+    if booking.status not in Booking.AWAITING_PAYMENT:
         return render(request, "payments/closed.html", context, status=410)
     if merchant_account(request.tenant) is None:
         return render(request, "payments/unavailable.html", context)
@@ -39,6 +40,10 @@ def render_payment_page(request, booking, *, urls: dict, actor):
         context["error"] = _("We could not reach the payment service. Your place is still held: "
                              "try again in a minute.")
         return render(request, "payments/pay.html", context, status=503)
+    except BookingRefused:  # paid or closed since this page began: it now says which
+        return redirect(urls["pay"])
+    if intent["status"] == "succeeded":  # paid in another tab
+        return redirect(urls["return"])
     context.update(
         payment=payment, client_secret=intent["client_secret"],
         stripe_js=gateway.js_url(), publishable_key=settings.STRIPE_PUBLISHABLE_KEY,
@@ -85,7 +90,7 @@ def returned(request, booking, *, urls: dict, actor):
         return redirect(urls["pay"] + "?error=unavailable")
     if outcome is None:
         return redirect(urls["pay"])
-    if outcome in ("confirmed", "already_confirmed"):
+    if outcome in ("confirmed", "already_confirmed", "second_payment_refunded"):
         return redirect(urls["done"])
     if outcome == "refunded":
         return render(request, "payments/refunded.html", {"booking": booking}, status=409)

@@ -10,8 +10,7 @@ from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from config.headers import public_page
-
-DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+from tenants.opening_hours import opening_week
 
 
 @public_page
@@ -31,9 +30,7 @@ def privacy(request):
 
 @public_page
 def contact(request):
-    hours = request.tenant.opening_hours or {}
-    opening = [(day, hours.get(day)) for day in DAY_NAMES]
-    return render(request, "site/contact.html", {"opening": opening})
+    return render(request, "site/contact.html", {"opening": opening_week(request.tenant)})
 
 
 def logo(request):

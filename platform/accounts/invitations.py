@@ -1,7 +1,6 @@
 """Invitations: a set-password link, valid once, on the site where the person will work, sent
 through the outbox."""
 
-from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -10,16 +9,7 @@ from django.utils.http import urlsafe_base64_encode
 from django_tenants.utils import get_public_schema_name, schema_context
 
 from outbox.services import queue_email
-
-
-def site_url(organisation=None) -> str:
-    scheme = "http" if settings.DEBUG else "https"
-    port = getattr(settings, "PUBLIC_PORT", "")
-    if organisation is None:
-        host = settings.PLATFORM_DOMAIN
-    else:
-        host = organisation.domains.filter(is_primary=True).values_list("domain", flat=True).first()
-    return f"{scheme}://{host}{':' + port if port else ''}"
+from tenants.site_urls import site_url
 
 
 def set_password_url(user, organisation=None) -> str:

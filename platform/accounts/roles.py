@@ -37,6 +37,8 @@ CLIENT_ACTIONS: dict[str, frozenset[str]] = {
     "bookings.book": frozenset(
         {Role.CLIENT_ADMIN, Role.BOOKING_OFFICER, Role.CONTACT_CENTRE_AGENT}
     ),
+    # Confirm a booking, or make a move, without taking its fee (with a reason on the event).
+    "bookings.waive_fee": frozenset({Role.CLIENT_ADMIN}),
     "contact_centre.use": frozenset({Role.CONTACT_CENTRE_AGENT, Role.CLIENT_ADMIN}),
     "registers.view": frozenset(
         {Role.CLIENT_ADMIN, Role.BOOKING_OFFICER, Role.TRAINER, Role.AUDITOR}

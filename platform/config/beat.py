@@ -18,6 +18,9 @@ def _every_client(task_name: str, schedule, expires: int) -> dict:
 CELERY_BEAT_SCHEDULE = {
     # Messages whose task was lost or that wait for a retry, in every schema.
     "sweep-outbox": {"task": "outbox.sweep", "schedule": crontab(), "options": {"expires": 50}},
+    # Stripe events that failed or were left half-handled, until each is handled.
+    "retry-stripe-events": {"task": "tenants.retry_stripe_events", "schedule": crontab(),
+                            "options": {"expires": 50}},
     "expire-offers-nightly": _every_client(
         "booking.expire_offers", crontab(minute=15, hour=0), expires=6 * 3600),
     "send-reminders-daily": _every_client(

@@ -31,8 +31,13 @@ DEBUG = env_bool("DEBUG", default=False)
 SECRET_KEY = require_in_production("SECRET_KEY", DEBUG, "dev-only-insecure-key-never-in-production")
 
 PLATFORM_DOMAIN = env_str("PLATFORM_DOMAIN", "localhost")
-# The port in links we e-mail (development serves on :8000; production uses 443 and leaves it empty).
-PUBLIC_PORT = env_str("PUBLIC_PORT", "8000" if DEBUG else "")
+# How links we send (e-mails, texts, the contact centre's client switcher) reach our sites:
+# production serves https on 443 and leaves the port empty; the Makefile's development targets
+# give http and :8000 (tenants.site_urls builds every such link).
+PUBLIC_SCHEME = env_str("PUBLIC_SCHEME", "https")
+if PUBLIC_SCHEME not in ("http", "https"):
+    raise ImproperlyConfigured(f"PUBLIC_SCHEME must be http or https, not {PUBLIC_SCHEME!r}")
+PUBLIC_PORT = env_str("PUBLIC_PORT", "")
 # Client domains live under the platform domain by default (essex.localhost); custom domains
 # are added per client. The leading dot allows every subdomain.
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [PLATFORM_DOMAIN, f".{PLATFORM_DOMAIN}", "127.0.0.1"])

@@ -30,6 +30,15 @@ class CardDetailsRefused(Exception):
     nothing was charged, and the PaymentIntent can be tried again."""
 
 
+class PaymentIntentMissing(Exception):
+    """Stripe does not know this PaymentIntent (removed, or never made on this account):
+    nothing can be paid with it, so a fresh one is needed."""
+
+
+# What a PaymentIntent waiting for a card says; any other state means something happened to it.
+AWAITING_CARD = ("requires_payment_method", "requires_confirmation")
+
+
 def uses_localstripe() -> bool:
     return bool(settings.STRIPE_API_BASE)
 
@@ -52,7 +61,9 @@ def _call(function, *args, **kwargs):
         return function(*args, **kwargs)
     except stripe.CardError as error:
         raise CardDeclined(error.user_message or str(error), error.code or "") from error
-    except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError) as error:
+    except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError,
+            stripe.IdempotencyError) as error:
+        # IdempotencyError: the same key is still in flight in another request; try later.
         raise PaymentServiceUnavailable(str(error)) from error
 
 
@@ -64,15 +75,16 @@ def js_url() -> str:
 
 # --- connected accounts (the client's merchant account) ------------------------------------
 
-def create_connected_account(*, email: str, business_name: str) -> dict:
-    """A Standard connected account for a client. localstripe has no Connect: in development the
-    account is simulated with a stable id and charges enabled."""
+def create_connected_account(*, email: str, business_name: str, idempotency_key: str) -> dict:
+    """A Standard connected account for a client; the same key gives the same account. localstripe
+    has no Connect: in development the account is simulated, its id made from the key, with
+    charges enabled."""
     if uses_localstripe():
-        digest = hashlib.sha256(email.lower().encode()).hexdigest()[:12]
+        digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:12]
         return {"id": f"acct_dev_{digest}", "charges_enabled": True}
     account = _call(_client().v1.accounts.create, {
         "type": "standard", "country": "GB", "email": email,
-        "business_profile": {"name": business_name}})
+        "business_profile": {"name": business_name}}, {"idempotency_key": idempotency_key})
     return {"id": account["id"], "charges_enabled": bool(account["charges_enabled"])}
 
 
@@ -107,14 +119,21 @@ def create_payment_intent(*, account_id: str, amount_pence: int, metadata: dict,
 
 
 def retrieve_payment_intent(*, account_id: str, intent_id: str) -> dict:
-    return _summary(_call(_client().v1.payment_intents.retrieve, intent_id,
-                          options=_options(account_id)))
+    try:
+        return _summary(_call(_client().v1.payment_intents.retrieve, intent_id,
+                              options=_options(account_id)))
+    except stripe.InvalidRequestError as error:
+        if error.http_status == 404 or error.code == "resource_missing":
+            raise PaymentIntentMissing(intent_id) from error
+        raise
 
 
 def confirm_with_card_token(*, account_id: str, intent_id: str, token_id: str) -> dict:
     """Confirm with a card token made by Stripe.js in the browser (card data never reaches us).
     Real Stripe takes the token as payment_method_data; localstripe takes the token's card id.
-    A PaymentIntent needing 3-D Secure comes back as requires_action for Stripe.js to finish."""
+    A PaymentIntent needing 3-D Secure comes back as requires_action for Stripe.js to finish.
+    If another submission (a second tab, a double click) confirmed it first, it comes back as it
+    now is: Stripe refuses to confirm twice, and what the first confirmation did is what counts."""
     client = _client()
     try:
         if uses_localstripe():
@@ -128,8 +147,11 @@ def confirm_with_card_token(*, account_id: str, intent_id: str, token_id: str) -
                 "payment_method_data": {"type": "card", "card": {"token": token_id}}},
                 _options(account_id))
     except stripe.InvalidRequestError as error:
-        # The token came from the browser, so Stripe refusing it ("No such token") is bad
-        # input, not a fault of ours.
+        current = retrieve_payment_intent(account_id=account_id, intent_id=intent_id)
+        if current["status"] not in AWAITING_CARD:
+            return current
+        # Still waiting for a card, so Stripe refused the token, which came from the browser
+        # ("No such token"): bad input, not a fault of ours.
         raise CardDetailsRefused(str(error)) from error
     return _summary(intent)
 

@@ -1,4 +1,4 @@
-"""Factories and helpers for the booking service tests.
+"""Helpers for the booking service tests, on the factories of tests/factories.py.
 
 Unless a test says otherwise it runs inside the essex schema (fixture `in_essex`), in the
 ordinary test transaction, so everything it writes is rolled back. Times are always relative to
@@ -7,10 +7,9 @@ ordinary test transaction, so everything it writes is rolled back. Times are alw
 
 import itertools
 import secrets
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from booking.models import (
@@ -21,19 +20,24 @@ from booking.models import (
     Hold,
     Offer,
     OfferEvent,
+    Payment,
     Venue,
 )
-from booking.services.bookings import book, place_hold
+from booking.services.bookings import confirm_booking
 from booking.services.rules import BookingRefused
 
-AGENT = "agent@essex.test"
+from ..factories import (  # noqa: F401 — local_at and local_day are these tests' too
+    STAFF,
+    CourseSessionFactory,
+    OfferFactory,
+    VenueFactory,
+    book_offer,
+    local_at,
+    local_day,
+)
+
+AGENT = STAFF
 _numbers = itertools.count(1)
-
-
-@pytest.fixture
-def in_essex(essex):
-    connection.set_tenant(essex)
-    return essex
 
 
 @pytest.fixture
@@ -41,57 +45,40 @@ def now():
     return timezone.now()
 
 
-# --- Factories -------------------------------------------------------------------------------
-
-
-def local_at(day: date, hour: int, minute: int = 0) -> datetime:
-    """An aware datetime at a local (Europe/London) wall-clock time."""
-    return timezone.make_aware(datetime.combine(day, time(hour, minute)))
-
-
-def local_day(moment: datetime) -> date:
-    return timezone.localtime(moment).date()
+# --- What these tests make, on tests/factories.py ---------------------------------------------
 
 
 def make_venue(*, name=None, town="Chelmsford", postcode="CM1 1AA", latitude=51.73,
                longitude=0.47, capacity=24, **extra) -> Venue:
-    return Venue.objects.create(
-        name=name or f"{town} Hall {next(_numbers)}", address="1 High Street", town=town,
-        postcode=postcode, latitude=latitude, longitude=longitude, capacity=capacity, **extra,
-    )
+    return VenueFactory(name=name or f"{town} Hall {next(_numbers)}", address="1 High Street",
+                        town=town, postcode=postcode, latitude=latitude, longitude=longitude,
+                        capacity=capacity, **{"directions_en": "", **extra})
 
 
 def make_session(*, course_type_code="NSAC", starts_in=timedelta(days=10), starts_at=None,
-                 capacity=24, seats_booked=0, mode=DeliveryMode.CLASSROOM, language="en",
-                 venue=None, status=CourseSession.Status.SCHEDULED, duration=None,
-                 now=None) -> CourseSession:
-    course_type = CourseType.objects.get(code=course_type_code)
+                 capacity=24, mode=DeliveryMode.CLASSROOM, venue=None, duration=None, now=None,
+                 **fields) -> CourseSession:
     starts_at = starts_at or (now or timezone.now()) + starts_in
-    duration = duration or timedelta(minutes=course_type.duration_minutes)
-    if mode != DeliveryMode.ONLINE and venue is None:
-        venue = make_venue()
-    return CourseSession.objects.create(
-        course_type=course_type, venue=None if mode == DeliveryMode.ONLINE else venue,
-        delivery_mode=mode, starts_at=starts_at, ends_at=starts_at + duration, capacity=capacity,
-        seats_booked=seats_booked, language=language, status=status,
-    )
+    if duration is not None:
+        fields["ends_at"] = starts_at + duration
+    if mode != DeliveryMode.ONLINE:
+        fields["venue"] = venue or make_venue()
+    return CourseSessionFactory(course_type__code=course_type_code, starts_at=starts_at,
+                                capacity=capacity, delivery_mode=mode, **fields)
 
 
 def make_offer(*, course_type_code="NSAC", critical_in=timedelta(days=60), critical_date=None,
-               booking_period_end=None, reference=None, date_of_birth=date(1985, 3, 14),
-               postcode="CM1 1AA", status=Offer.Status.OFFERED, now=None, **extra) -> Offer:
+               reference=None, date_of_birth=date(1985, 3, 14), postcode="CM1 1AA", now=None,
+               **extra) -> Offer:
     # Calendar days from the local date, not 24-hour steps: 24 hours back, late on the Sunday
     # the clocks go back, is still that Sunday.
-    critical_date = critical_date or local_day(now or timezone.now()) + timedelta(
-        days=critical_in.days)
-    return Offer.objects.create(
+    today = local_day(now or timezone.now())
+    critical_date = critical_date or today + timedelta(days=critical_in.days)
+    return OfferFactory(
         reference=reference or f"ESX{next(_numbers):05d}{secrets.token_hex(2).upper()}",
-        course_type=CourseType.objects.get(code=course_type_code),
-        offence_date=critical_date - timedelta(days=150),
-        booking_period_end=booking_period_end or critical_date,
-        critical_date=critical_date, first_name="Sam", last_name="Driver",
-        date_of_birth=date_of_birth, postcode=postcode, status=status, **extra,
-    )
+        course_type__code=course_type_code, today=today, critical_date=critical_date,
+        offence_date=critical_date - timedelta(days=150), date_of_birth=date_of_birth,
+        postcode=postcode, **extra)
 
 
 def set_fee(code="NSAC", *, provider=0, police=0, vat=False, **policy) -> CourseType:
@@ -101,14 +88,27 @@ def set_fee(code="NSAC", *, provider=0, police=0, vat=False, **policy) -> Course
 
 
 def admin_booking(offer, session, *, now, actor=AGENT) -> Booking:
-    """A confirmed booking, made the way an administrator makes one (no hold, no payment)."""
-    return book(offer.pk, session_id=session.pk, channel="admin", actor=actor, now=now)
+    """A confirmed booking, made the way an administrator makes one with the fee waived (no
+    hold, no payment)."""
+    return book_offer(offer, session, channel="admin", actor=actor, now=now)
+
+
+def paid_booking(offer, session, *, now, channel="online") -> Booking:
+    """A confirmed booking whose fee was paid by card: its Payment as settle_payment leaves it
+    (Stripe itself is not called), then the confirmation."""
+    booking = book_offer(offer, session, channel=channel, actor="offender", now=now, hold=True,
+                         waived=False)
+    intent = f"pi_test_{booking.reference.lower()}"
+    Payment.objects.create(booking=booking, stripe_payment_intent_id=intent,
+                           amount_pence=booking.fee_pence, status=Payment.Status.SUCCEEDED,
+                           channel=channel, succeeded_at=now)
+    return confirm_booking(booking.pk, channel=channel, actor="stripe", now=now,
+                           payment={"payment_intent": intent, "amount_pence": booking.fee_pence})
 
 
 def pending_booking(offer, session, *, now, actor="online") -> Booking:
     """An online booking waiting for payment: a hold, then the booking."""
-    place_hold(offer.pk, session.pk, channel="online", actor=actor, now=now)
-    return book(offer.pk, channel="online", actor=actor, now=now)
+    return book_offer(offer, session, channel="online", actor=actor, now=now)
 
 
 def reload(obj):

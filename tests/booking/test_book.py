@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from booking.models import Booking, CourseSession, Hold, Offer, OfferEvent
-from booking.services.bookings import HOLD_MINUTES, ContactDetails, book, place_hold
+from booking.services.bookings import HOLD_MINUTES, ContactDetails, FeeWaiver, book, place_hold
 
 from .conftest import (
     AGENT,
@@ -22,6 +22,8 @@ from .conftest import (
 )
 
 pytestmark = pytest.mark.usefixtures("in_essex")
+
+WAIVER = FeeWaiver("Booked after a complaint: fee waived")
 
 NSAC_FEES = {"course_pence": 5000, "police_cost_recovery_pence": 4500, "vat_pence": 0,
              "total_pence": 9500}
@@ -83,15 +85,47 @@ def test_zero_fee_confirms_at_once_and_takes_the_seat(now):
     assert len(events(offer, "booking.confirmed")) == 1
 
 
-def test_admin_booking_with_a_session_confirms_without_a_hold(now):
+def test_admin_booking_with_a_fee_waits_for_payment_and_holds_the_seat(now):
     session = make_session(capacity=2, now=now)
     offer = make_offer(now=now)
     booking = book(offer.pk, session_id=session.pk, channel="admin", actor=AGENT, now=now)
+    assert booking.status == Booking.Status.PENDING_PAYMENT and booking.channel == "admin"
+    assert Hold.objects.get(offer=offer).session == session
+    assert reload(session).seats_booked == 0
+    assert reload(offer).status == Offer.Status.OFFERED
+    assert not events(offer, "booking.confirmed")
+
+
+def test_admin_booking_with_the_fee_waived_confirms_without_a_hold_and_records_why(now):
+    session = make_session(capacity=2, now=now)
+    offer = make_offer(now=now)
+    booking = book(offer.pk, session_id=session.pk, channel="admin", actor=AGENT,
+                   waiver=WAIVER, now=now)
     assert booking.status == Booking.Status.CONFIRMED and booking.channel == "admin"
     assert booking.fee_pence == 9500 and booking.made_by == AGENT
+    assert booking.fee_snapshot["waived"] is True
     assert reload(session).seats_booked == 1
     assert not Hold.objects.exists()
     assert reload(offer).status == Offer.Status.BOOKED
+    [event] = events(offer, "booking.confirmed")
+    assert event.after["fee_waived_pence"] == 9500
+    assert event.after["waiver_reason"] == "Booked after a complaint: fee waived"
+
+
+def test_a_waiver_without_a_reason_is_refused(now):
+    session = make_session(now=now)
+    assert_refused("waiver_reason_missing", book, make_offer(now=now).pk, session_id=session.pk,
+                   channel="admin", actor=AGENT, waiver=FeeWaiver("  "), now=now)
+
+
+def test_nothing_is_waived_on_a_free_course(now):
+    set_fee(provider=0, police=0)
+    offer = make_offer(now=now)
+    booking = book(offer.pk, session_id=make_session(now=now).pk, channel="admin", actor=AGENT,
+                   waiver=WAIVER, now=now)
+    assert booking.status == Booking.Status.CONFIRMED and "waived" not in booking.fee_snapshot
+    [event] = events(offer, "booking.confirmed")
+    assert "waiver_reason" not in event.after
 
 
 def test_admin_booking_replaces_a_hold_on_another_session(now):
@@ -121,7 +155,8 @@ def test_admin_may_book_a_full_session_its_own_hold_is_keeping(now):
     session = make_session(capacity=1, now=now)
     offer = make_offer(now=now)
     place_hold(offer.pk, session.pk, channel="telephone", actor=AGENT, now=now)
-    booking = book(offer.pk, session_id=session.pk, channel="admin", actor=AGENT, now=now)
+    booking = book(offer.pk, session_id=session.pk, channel="admin", actor=AGENT, waiver=WAIVER,
+                   now=now)
     assert booking.status == Booking.Status.CONFIRMED
     assert reload(session).seats_booked == 1 and not Hold.objects.exists()
 
@@ -155,7 +190,8 @@ def test_a_new_booking_replaces_one_still_waiting_for_payment(now):
     session = make_session(now=now)
     offer = make_offer(now=now)
     abandoned = pending_booking(offer, session, now=now)
-    replacement = book(offer.pk, session_id=session.pk, channel="admin", actor=AGENT, now=now)
+    replacement = book(offer.pk, session_id=session.pk, channel="admin", actor=AGENT,
+                       waiver=WAIVER, now=now)
     abandoned.refresh_from_db()
     assert abandoned.status == Booking.Status.CANCELLED
     assert replacement.status == Booking.Status.CONFIRMED

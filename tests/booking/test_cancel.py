@@ -1,11 +1,12 @@
-"""cancel_booking and refund_due."""
+"""cancel_booking and refund_due: the policy's refund, never more than was paid."""
 
 from datetime import timedelta
 
 import pytest
 
 from booking.models import Booking, CourseSession, Hold, Offer
-from booking.services.bookings import cancel_booking, place_hold, refund_due
+from booking.services.bookings import place_hold
+from booking.services.changes import cancel_booking, refund_due
 
 from .conftest import (
     AGENT,
@@ -14,6 +15,7 @@ from .conftest import (
     events,
     make_offer,
     make_session,
+    paid_booking,
     pending_booking,
     reload,
 )
@@ -23,8 +25,9 @@ pytestmark = pytest.mark.usefixtures("in_essex")
 
 @pytest.fixture
 def booked(now):
+    """Paid by card, on a course in 10 days (full refund up to 7 days before)."""
     session = make_session(starts_in=timedelta(days=10), capacity=1, now=now)
-    return admin_booking(make_offer(now=now), session, now=now)
+    return paid_booking(make_offer(now=now), session, now=now)
 
 
 def cancel(booking, now, channel="online", actor="online"):
@@ -101,3 +104,20 @@ def test_cancelling_a_pending_booking_releases_its_hold(now):
 def test_cancelling_twice_is_refused(now, booked):
     cancel(booked, now)
     assert_refused("booking_not_active", cancel, booked, now)
+
+
+def test_a_waived_fee_is_not_refunded_whatever_the_notice(now):
+    session = make_session(starts_in=timedelta(days=10), now=now)
+    waived = admin_booking(make_offer(now=now), session, now=now)
+    assert refund_due(waived, now) == 0
+    cancel(waived, now, channel="admin", actor=AGENT)
+    assert refund_on_event(waived) == 0
+    CourseSession.objects.filter(pk=session.pk).update(status=CourseSession.Status.CANCELLED)
+    assert refund_due(reload(waived), now) == 0
+
+
+def test_the_refund_is_what_was_paid_less_what_was_refunded_already(now, booked):
+    payment = booked.payments.get()
+    payment.refunds.create(stripe_refund_id="re_test_part", amount_pence=2000,
+                           reason="Goodwill, by hand")
+    assert refund_due(booked, now) == 7500

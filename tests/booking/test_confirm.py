@@ -5,7 +5,8 @@ from datetime import timedelta
 import pytest
 
 from booking.models import Booking, CourseSession, Hold, Offer
-from booking.services.bookings import HOLD_MINUTES, cancel_booking, confirm_booking, place_hold
+from booking.services.bookings import HOLD_MINUTES, confirm_booking, place_hold
+from booking.services.changes import cancel_booking
 
 from .conftest import (
     admin_booking,

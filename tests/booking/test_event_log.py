@@ -7,8 +7,8 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from booking.models import Offer, OfferEvent
-from booking.services import bookings, offers
-from booking.services.bookings import ContactDetails
+from booking.services import bookings, changes, offers
+from booking.services.bookings import ContactDetails, FeeWaiver
 from tests.conftest import make_user
 
 from .conftest import local_day, make_offer, make_session, reload
@@ -57,14 +57,14 @@ def test_every_successful_service_call_appends_an_event_with_actor_and_channel(i
     step(lambda: bookings.confirm_booking(booking.pk, channel="online", actor="stripe",
                                           payment={"id": "pi_1"}, now=now),
          channel="online", actor_label="stripe", kinds=["booking.confirmed"])
-    moved = step(lambda: bookings.transfer_booking(booking.pk, second.pk, channel="admin",
+    moved = step(lambda: changes.transfer_booking(booking.pk, second.pk, channel="admin",
                                                    actor=agent, now=now),
                  channel="admin", actor_label=agent.email, actor_user_id=agent.pk,
                  kinds=["booking.transferred"])
-    step(lambda: bookings.cancel_booking(moved.pk, channel="online", actor="online", now=now),
+    step(lambda: changes.cancel_booking(moved.pk, channel="online", actor="online", now=now),
          channel="online", actor_label="online", kinds=["booking.cancelled"])
     rebooked = step(lambda: bookings.book(offer_pk, session_id=first.pk, channel="admin",
-                                          actor=agent, now=now),
+                                          actor=agent, waiver=FeeWaiver("Goodwill"), now=now),
                     channel="admin", actor_label=agent.email, actor_user_id=agent.pk,
                     kinds=["booking.confirmed"])
     after_course = first.starts_at + timedelta(hours=4)

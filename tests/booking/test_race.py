@@ -20,10 +20,11 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from booking.models import Booking, CourseSession, Hold, Offer, OfferEvent
-from booking.services import bookings
+from booking.services import bookings, changes, seats
 from booking.services.rules import BookingRefused
 from tenants.services import NewClient, onboard_client
 
+from ..factories import STAFF_WAIVER
 from .conftest import AGENT, make_offer, make_session
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -92,7 +93,8 @@ def holds_at_once(schema, session_id, offer_ids):
 def admin_books_at_once(schema, session_id, offer_ids):
     return at_once(schema, [
         (lambda offer_id=offer_id: bookings.book(offer_id, session_id=session_id,
-                                                 channel="admin", actor=AGENT))
+                                                 channel="admin", actor=AGENT,
+                                                 waiver=STAFF_WAIVER))
         for offer_id in offer_ids
     ])
 
@@ -150,7 +152,8 @@ def test_holds_and_admin_bookings_race_for_the_same_seat(race_schema):
         for offer_id in offer_ids[:half]
     ] + [
         (lambda offer_id=offer_id: bookings.book(offer_id, session_id=session_id,
-                                                 channel="admin", actor=AGENT))
+                                                 channel="admin", actor=AGENT,
+                                                 waiver=STAFF_WAIVER))
         for offer_id in offer_ids[half:]
     ]
     won, refused = tally(at_once(race_schema, calls))
@@ -188,7 +191,7 @@ def test_late_payments_race_for_the_last_seat(race_schema):
 def test_control_without_the_lock_holds_do_overbook(race_schema, monkeypatch):
     """Proves the hold race above can catch an overbooking: without the session lock, more
     people hold a seat than there are seats."""
-    monkeypatch.setattr(bookings, "LOCK_SESSIONS", False)
+    monkeypatch.setattr(seats, "LOCK_SESSIONS", False)
     worst = 0
     for _attempt in range(CONTROL_ATTEMPTS):
         session_id, offer_ids = a_session_and_offers(race_schema, capacity=24, booked=23)
@@ -205,7 +208,7 @@ def test_control_without_the_lock_the_database_still_refuses_overbooked_bookings
         race_schema, monkeypatch):
     """Without the lock, the seat count in Python is read unlocked and lets several bookings
     through; the `session_never_overbooked` check constraint has the last word."""
-    monkeypatch.setattr(bookings, "LOCK_SESSIONS", False)
+    monkeypatch.setattr(seats, "LOCK_SESSIONS", False)
     caught_by_database = False
     for _attempt in range(CONTROL_ATTEMPTS):
         session_id, offer_ids = a_session_and_offers(race_schema, capacity=24, booked=23)
@@ -225,9 +228,10 @@ def test_transfers_race_for_the_last_seat(race_schema):
         old = make_session(capacity=THREADS, starts_in=timedelta(days=10))
         new = make_session(capacity=24, seats_booked=23, starts_in=timedelta(days=20))
         booking_ids = [bookings.book(make_offer().pk, session_id=old.pk, channel="admin",
-                                     actor=AGENT).pk for _ in range(THREADS)]
+                                     actor=AGENT, waiver=STAFF_WAIVER).pk
+                       for _ in range(THREADS)]
     won, refused = tally(at_once(race_schema, [
-        (lambda booking_id=booking_id: bookings.transfer_booking(
+        (lambda booking_id=booking_id: changes.transfer_booking(
             booking_id, new.pk, channel="online", actor="online"))
         for booking_id in booking_ids
     ]))
@@ -253,8 +257,9 @@ def test_an_outcome_and_a_cancellation_at_the_same_moment_do_not_deadlock(race_s
         booked_at = timezone.now() - timedelta(days=11)
         session = make_session(starts_in=timedelta(days=10), now=booked_at)
         booking = bookings.book(make_offer(now=booked_at).pk, session_id=session.pk,
-                                channel="admin", actor=AGENT, now=booked_at)
-    real_lock_offer = bookings._lock_offer
+                                channel="admin", actor=AGENT, waiver=STAFF_WAIVER,
+                                now=booked_at)
+    real_lock_offer = changes.lock_offer
 
     def lock_offer_then_wait(offer_id):
         # The cancellation holds the offer and waits until the outcome is queued on a lock.
@@ -267,7 +272,7 @@ def test_an_outcome_and_a_cancellation_at_the_same_moment_do_not_deadlock(race_s
                 threading.Event().wait(0.05)
         return offer
 
-    monkeypatch.setattr(bookings, "_lock_offer", lock_offer_then_wait)
+    monkeypatch.setattr(changes, "lock_offer", lock_offer_then_wait)
     offer_locked = threading.Event()
     results = {}
 
@@ -287,7 +292,7 @@ def test_an_outcome_and_a_cancellation_at_the_same_moment_do_not_deadlock(race_s
     from booking.services.offers import record_outcome
 
     threads = [
-        threading.Thread(name="cancel", target=run, args=("cancel", lambda: bookings.cancel_booking(
+        threading.Thread(name="cancel", target=run, args=("cancel", lambda: changes.cancel_booking(
             booking.pk, channel="admin", actor=AGENT))),
         threading.Thread(name="outcome", target=run, args=("outcome", lambda: record_outcome(
             booking.pk, "completed", actor="trainer@race.test"))),

@@ -11,10 +11,10 @@ from django_tenants.utils import schema_context
 from PIL import Image
 
 from accounts.roles import Role
-from booking.models import Booking, CourseSession, CourseType, Offer, Trainer, Venue
-from booking.services.bookings import book
+from booking.models import Booking, CourseSession, CourseType, Trainer, Venue
 
 from ..conftest import PASSWORD, make_user
+from ..factories import CourseSessionFactory, OfferFactory, TrainerFactory, VenueFactory, book_offer
 from .conftest import assert_accessible, site
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -193,25 +193,19 @@ def _started_session_with_people(essex, prefix):
     rows between transactional tests, so references carry the test's own prefix."""
     now = timezone.now()
     with schema_context(essex.schema_name):
-        nsac = CourseType.objects.get(code="NSAC")
-        venue = Venue.objects.create(name="Register Hall", address="1 Road", town="Witham",
-                                     postcode="CM8 1AA", latitude=51.8, longitude=0.64,
-                                     capacity=20, hearing_loop=True)
-        session = CourseSession.objects.create(
-            course_type=nsac, venue=venue, delivery_mode="classroom",
-            starts_at=now - timedelta(minutes=30), ends_at=now + timedelta(hours=2),
-            capacity=20)
+        venue = VenueFactory(name="Register Hall", address="1 Road", town="Witham",
+                             postcode="CM8 1AA", latitude=51.8, longitude=0.64, capacity=20,
+                             hearing_loop=True, directions_en="")
+        session = CourseSessionFactory(venue=venue, starts_at=now - timedelta(minutes=30),
+                                       ends_at=now + timedelta(hours=2))
         bookings = []
         for n, (first, last) in enumerate((("Ria", "Early"), ("Lou", "Late"))):
-            offer = Offer.objects.create(
-                reference=f"ESX-{prefix}{n}", course_type=nsac,
-                offence_date=date.today() - timedelta(days=40),
-                booking_period_end=date.today() + timedelta(days=40),
-                critical_date=date.today() + timedelta(days=60), first_name=first,
-                last_name=last, date_of_birth=date(1980, 1, n + 1),
+            offer = OfferFactory(
+                reference=f"ESX-{prefix}{n}", offence_days_ago=40, booking_period_in=40,
+                first_name=first, last_name=last, date_of_birth=date(1980, 1, n + 1),
                 access_requirements=["hearing_loop"] if n == 0 else [])
-            bookings.append(book(offer.pk, session_id=session.pk, channel="admin",
-                                 actor="setup", now=now - timedelta(days=5)))
+            bookings.append(book_offer(offer, session, channel="admin", actor="setup",
+                                       now=now - timedelta(days=5)))
     return session, bookings
 
 
@@ -219,8 +213,8 @@ def test_trainer_records_outcomes(essex, live_server, page):
     session, (early, late) = _started_session_with_people(essex, "REG")
     trainer_user = make_user("reg-trainer@essex.test", organisation=essex, role=Role.TRAINER)
     with schema_context(essex.schema_name):
-        trainer = Trainer.objects.create(full_name="Reg Trainer", email=trainer_user.email,
-                                         user_id=trainer_user.pk)
+        trainer = TrainerFactory(full_name="Reg Trainer", email=trainer_user.email,
+                                 user_id=trainer_user.pk)
         session.trainers.add(trainer)
     base = site(live_server, "essex.localhost")
     sign_in(page, base, trainer_user)

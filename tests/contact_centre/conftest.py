@@ -1,16 +1,15 @@
 """Agents, other staff and a caller's data for the contact-centre tests."""
 
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
-from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from accounts.roles import Role
 from booking.models import Booking
-from booking.services.bookings import book
 
 from ..conftest import make_user
+from ..factories import OfferFactory, book_offer
 from ..journey_data import make_journey_data
 
 ESSEX = {"HTTP_HOST": "essex.localhost"}
@@ -46,15 +45,9 @@ def confirmed_booking(essex, caller):
     """A confirmed booking (made by an administrator) on a second offer at essex."""
     _offer, sessions = caller
     with schema_context(essex.schema_name):
-        from booking.models import Offer
-
-        other = Offer.objects.create(
-            reference="ESX-200002", course_type=sessions[0].course_type,
-            offence_date=timezone.localdate() - timedelta(days=20),
-            booking_period_end=timezone.localdate() + timedelta(days=30),
-            critical_date=timezone.localdate() + timedelta(days=60), first_name="Alex",
-            last_name="Motorist", date_of_birth=date(1990, 6, 1),
-            postcode="CM1 1QH", phone="+44 7700 900123")
-        booking = book(other.pk, session_id=sessions[1].pk, channel="admin",
-                       actor="boss@essex.test")
+        other = OfferFactory(reference="ESX-200002", course_type=sessions[0].course_type,
+                             critical_in=60, booking_period_in=30, first_name="Alex",
+                             last_name="Motorist", date_of_birth=date(1990, 6, 1),
+                             phone="+44 7700 900123")
+        booking = book_offer(other, sessions[1], channel="admin", actor="boss@essex.test")
         return Booking.objects.select_related("offer").get(pk=booking.pk)

@@ -1,5 +1,6 @@
 """Phone-line opening hours: the client's week, England and Wales bank holidays, UK time."""
 
+import re
 from datetime import UTC, date, datetime
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
@@ -155,3 +156,44 @@ def test_the_banner_speaks_welsh_on_the_welsh_site(south_wales, closed, client):
     assert 'data-phone-lines="closed"' in page
     assert "Mae archebu ar-lein ar gael 24 awr y dydd, 7 diwrnod yr wythnos." in page
     translation.activate("en-gb")
+
+
+# --- one definition of the hours: banner, contact page, console, branding form --------------
+
+
+@pytest.fixture
+def without_hours(essex):
+    """A client that never set its hours: it keeps the default ones, everywhere."""
+    essex.opening_hours = {}
+    essex.save(update_fields=["opening_hours"])
+    return essex
+
+
+def test_a_client_without_hours_lists_the_default_ones_on_its_contact_page(without_hours,
+                                                                           open_now, client):
+    page = client.get("/contact/", **ESSEX).content.decode()
+    assert 'data-phone-lines' not in page  # Wednesday 10:00: open, so no banner
+    rows = re.findall(r'summary-list__key">([^<]+)</dt>\s*<dd class="govuk-summary-list__value">'
+                      r'([^<]+)</dd>', page)
+    assert rows == [("Monday", "08:00 to 17:00"), ("Tuesday", "08:00 to 17:00"),
+                    ("Wednesday", "08:00 to 17:00"), ("Thursday", "08:00 to 17:00"),
+                    ("Friday", "08:00 to 17:00"), ("Saturday", "Closed"), ("Sunday", "Closed")]
+
+
+def test_the_banner_the_console_and_the_contact_page_agree(without_hours, open_now, client,
+                                                            essex_admin):
+    assert phone_lines(without_hours).is_open
+    client.force_login(essex_admin)
+    assert "Phone lines closed" not in client.get("/contact-centre/", **ESSEX).content.decode()
+    branding = client.get("/manage/configure/branding/", **ESSEX).content.decode()
+    inputs = dict(re.findall(r'<input[^>]*name="(\w+_(?:opens|closes))"[^>]*?(?: value="([^"]*)")?>',
+                             branding))
+    assert (inputs["mon_opens"], inputs["fri_closes"], inputs["sat_opens"]) == ("08:00", "17:00", "")
+
+
+def test_the_contact_page_lists_the_clients_own_hours(essex, client):
+    essex.opening_hours = {"mon": ["09:30", "16:00"], "sat": ["09:00", "12:00"]}
+    essex.save(update_fields=["opening_hours"])
+    page = client.get("/contact/", **ESSEX).content.decode()
+    assert "09:30 to 16:00" in page and "09:00 to 12:00" in page
+    assert page.count("Closed") == 5

@@ -5,14 +5,21 @@ booking on it, an upcoming date, an unbooked offer and an open special-circumsta
 from datetime import date, datetime, time, timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from accounts.models import Membership, User
 from accounts.roles import Role
-from booking.models import CourseSession, CourseType, Offer, Trainer, Venue
-from booking.services.bookings import book
+from booking.models import CourseSession, Offer
 from booking.services.cases import raise_case
+
+from ..factories import (
+    CourseSessionFactory,
+    CourseTypeFactory,
+    OfferFactory,
+    TrainerFactory,
+    VenueFactory,
+    book_offer,
+)
 
 ESSEX_HOST = "essex.localhost"
 STAFF_ROLES = (Role.CLIENT_ADMIN, Role.BOOKING_OFFICER, Role.CONTACT_CENTRE_AGENT,
@@ -32,45 +39,25 @@ def staff(essex):
     return {role: make_staff(f"{role}@essex.test", essex, role) for role in STAFF_ROLES}
 
 
-@pytest.fixture
-def in_essex(essex):
-    connection.set_tenant(essex)
-    yield essex
-    connection.set_schema_to_public()
-
-
 def make_offer(reference, *, critical_in=60, course="NSAC", **extra) -> Offer:
-    today = timezone.localdate()
-    return Offer.objects.create(
-        reference=reference, course_type=CourseType.objects.get(code=course),
-        offence_date=today - timedelta(days=30),
-        booking_period_end=today + timedelta(days=critical_in),
-        critical_date=today + timedelta(days=critical_in),
-        first_name=extra.pop("first_name", "Sam"),
-        last_name=extra.pop("last_name", "Driver"),
-        date_of_birth=extra.pop("date_of_birth", date(1985, 3, 27)),
-        postcode=extra.pop("postcode", "CM1 1QH"), **extra)
+    return OfferFactory(reference=reference, critical_in=critical_in, course_type__code=course,
+                        offence_days_ago=30, **extra)
 
 
 def make_session(course_type, venue, starts_at, *, capacity=20, trainers=()) -> CourseSession:
-    session = CourseSession.objects.create(
-        course_type=course_type, venue=venue, delivery_mode="classroom", starts_at=starts_at,
-        ends_at=starts_at + timedelta(minutes=course_type.duration_minutes), capacity=capacity)
-    session.trainers.set(trainers)
-    return session
+    return CourseSessionFactory(course_type=course_type, venue=venue, starts_at=starts_at,
+                                capacity=capacity, trainers=trainers)
 
 
 @pytest.fixture
 def world(essex, staff, in_essex):
     """The objects every /manage/ URL needs, by the URL's keyword names."""
     now = timezone.now()
-    nsac = CourseType.objects.get(code="NSAC")
-    venue = Venue.objects.create(name="County Hall", address="Market Road", town="Chelmsford",
-                                 postcode="CM1 1QH", latitude=51.73, longitude=0.47,
-                                 capacity=24, step_free=True)
-    trainer = Trainer.objects.create(full_name="Terry Trainer", email="terry@essex.test",
-                                     user_id=staff[Role.TRAINER].pk)
-    trainer.course_types.add(nsac)
+    nsac = CourseTypeFactory(code="NSAC")
+    venue = VenueFactory(name="County Hall", address="Market Road", postcode="CM1 1QH",
+                         latitude=51.73, longitude=0.47, step_free=True, directions_en="")
+    trainer = TrainerFactory(full_name="Terry Trainer", email="terry@essex.test",
+                             user_id=staff[Role.TRAINER].pk, course_types=[nsac])
     # Within today even just after midnight, so the dashboard lists it as today's.
     midnight = timezone.make_aware(datetime.combine(timezone.localdate(now), time.min))
     started = make_session(nsac, venue, max(now - timedelta(hours=1), midnight), trainers=[trainer])
@@ -78,8 +65,8 @@ def world(essex, staff, in_essex):
     other = make_session(nsac, venue, now + timedelta(days=11))
     booked = make_offer("ESX-500001", access_requirements=["hearing_loop"],
                         email="sam@example.com")
-    booking = book(booked.pk, session_id=started.pk, channel="admin", actor="setup",
-                   now=now - timedelta(days=5))
+    booking = book_offer(booked, started, channel="admin", actor="setup",
+                         now=now - timedelta(days=5))
     unbooked = make_offer("ESX-500002", first_name="Alex", last_name="Walker",
                           date_of_birth=date(1990, 1, 2))
     case = raise_case(unbooked.pk, kind="part_payment", notes="Lost job",
@@ -89,7 +76,7 @@ def world(essex, staff, in_essex):
         "reference": booked.reference, "session_id": started.pk, "course_type_id": nsac.pk,
         "venue_id": venue.pk, "trainer_id": trainer.pk, "case_id": case.pk,
         "membership_id": membership.pk, "user_id": staff[Role.BOOKING_OFFICER].pk,
-        "kind": "reminder", "language": "en",
+        "kind": "reminder", "language": "en", "booking_reference": booking.reference,
         # Not URL keywords, for the tests' own use:
         "booking": booking, "offer": booked, "unbooked": unbooked, "started": started,
         "upcoming": upcoming, "other": other, "venue": venue, "trainer": trainer,

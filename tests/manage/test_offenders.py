@@ -10,6 +10,7 @@ from accounts.roles import Role
 from audit.models import AuditEntry
 from booking.models import Booking, Offer, OfferEvent
 
+from ..factories import book_offer
 from .conftest import get, make_offer, post
 
 
@@ -65,17 +66,18 @@ def test_book_on_behalf(world, officer, client):
     missing = post(client, "/manage/offenders/ESX-600001/book/", {"session": "999999999"})
     assert missing.status_code == 200 and b"Select a course date" in missing.content
     done = post(client, "/manage/offenders/ESX-600001/book/", {"session": world["upcoming"].pk})
-    assert done.status_code == 302
     booking = Booking.objects.get(offer=offer)
-    assert booking.status == "confirmed" and booking.channel == "admin"
+    # Booked on the person's behalf, it waits for its fee (a booking officer may not waive it).
+    assert done["Location"] == f"/manage/offenders/ESX-600001/payment/{booking.reference}/"
+    assert booking.status == "pending_payment" and booking.channel == "admin"
     assert booking.made_by == officer.email
-    event = OfferEvent.objects.get(offer=offer, kind="booking.confirmed")
+    event = OfferEvent.objects.get(offer=offer, kind="booking.created")
     assert event.actor_user_id == officer.pk and event.channel == "admin"
 
 
 def test_transfer_and_cancel_on_behalf(world, officer, client):
     offer = make_offer("ESX-600002")
-    post(client, "/manage/offenders/ESX-600002/book/", {"session": world["upcoming"].pk})
+    book_offer(offer, world["upcoming"], channel="admin")
     page = get(client, "/manage/offenders/ESX-600002/transfer/")
     assert b"Moving is free of charge" in page.content
     assert f'value="{world["upcoming"].pk}"'.encode() not in page.content

@@ -7,8 +7,8 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from booking.models import Booking, Offer, OfferEvent
-from booking.services.bookings import book
 
+from ..factories import book_offer
 from .conftest import get, make_offer, post
 
 
@@ -56,8 +56,8 @@ def test_trainer_records_completed_with_the_id_seen(world, trainer, client):
 
 def test_refused_entry_for_no_id_and_for_lateness(world, trainer, client):
     late_offer = make_offer("ESX-700001", last_name="Late")
-    late = book(late_offer.pk, session_id=world["started"].pk, channel="admin", actor="setup",
-                now=timezone.now() - timedelta(days=5))
+    late = book_offer(late_offer, world["started"], channel="admin", actor="setup",
+                      now=timezone.now() - timedelta(days=5))
     booking = world["booking"]
     post(client, register_url(world["started"]), {
         field(booking, "outcome"): "refused_no_id", field(booking, "id_seen"): "",
@@ -93,7 +93,7 @@ def test_bad_outcome_is_an_error_not_a_crash(world, trainer, client):
 def test_no_outcomes_before_the_course_starts(world, trainer, client):
     upcoming = world["upcoming"]
     offer = make_offer("ESX-700002")
-    future = book(offer.pk, session_id=upcoming.pk, channel="admin", actor="setup")
+    future = book_offer(offer, upcoming, channel="admin", actor="setup")
     page = get(client, register_url(upcoming)).content.decode()
     assert "Outcomes can be recorded once the course has started" in page
     assert f'name="{field(future, "outcome")}"' not in page

@@ -10,10 +10,12 @@ from django.utils import timezone
 from accounts.roles import Role
 from audit.models import AuditEntry
 from booking.models import Booking, CourseSession, OfferEvent, Trainer
-from booking.services.bookings import book, place_hold, transfer_booking
+from booking.services.bookings import book, place_hold
+from booking.services.changes import transfer_booking
 from booking.services.rules import transfer_fee
 from booking.services.sessions import cancel_session
 
+from ..factories import TrainerFactory, book_offer
 from .conftest import make_offer, make_session, post
 
 
@@ -77,8 +79,8 @@ def test_a_trainer_is_never_double_booked(world, admin, client):
     assert "Terry Trainer is already teaching NSAC on" in page and "Chelmsford" in page
     assert CourseSession.objects.count() == before
     # Another trainer at the same time is fine.
-    other = Trainer.objects.create(full_name="Olive Other", email="olive@essex.test")
-    other.course_types.add(world["nsac"])
+    other = TrainerFactory(full_name="Olive Other", email="olive@essex.test",
+                           course_types=[world["nsac"]])
     data["trainers"] = [other.pk]
     assert post(client, "/manage/sessions/series/new/", data).status_code == 302
     assert CourseSession.objects.count() == before + 3
@@ -115,7 +117,7 @@ def test_bad_dates_are_field_errors(world, admin, client, change, field, message
 
 
 def test_an_unqualified_trainer_is_refused(world, admin, client):
-    Trainer.objects.create(full_name="Una Qualified", email="una@essex.test")
+    TrainerFactory(full_name="Una Qualified", email="una@essex.test")
     una = Trainer.objects.get(full_name="Una Qualified")
     response = post(client, "/manage/sessions/new/", session_form(world, trainers=[una.pk]))
     assert b"Una Qualified is not qualified to teach NSAC" in response.content
@@ -125,7 +127,7 @@ def test_capacity_never_below_the_seats_taken(world, admin, client):
     upcoming = world["upcoming"]
     for n in range(3):
         offer = make_offer(f"ESX-80000{n}")
-        book(offer.pk, session_id=upcoming.pk, channel="admin", actor="setup")
+        book_offer(offer, upcoming, channel="admin", actor="setup")
     held = make_offer("ESX-800009")
     place_hold(held.pk, upcoming.pk, channel="online", actor="online")
     response = post(client, f"/manage/sessions/{upcoming.pk}/",
@@ -140,7 +142,7 @@ def test_capacity_never_below_the_seats_taken(world, admin, client):
 def test_cancelling_a_date(world, admin, client, django_capture_on_commit_callbacks):
     upcoming = world["upcoming"]
     confirmed_offer = make_offer("ESX-900001", email="kim@example.com", first_name="Kim")
-    confirmed = book(confirmed_offer.pk, session_id=upcoming.pk, channel="admin", actor="setup")
+    confirmed = book_offer(confirmed_offer, upcoming, channel="admin", actor="setup")
     unpaid_offer = make_offer("ESX-900002")
     place_hold(unpaid_offer.pk, upcoming.pk, channel="online", actor="online")
     unpaid = book(unpaid_offer.pk, channel="online", actor="online")

@@ -13,9 +13,11 @@ from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from booking.models import CourseSession, CourseType, Trainer, Venue
+from booking.models import CourseSession, CourseType, Trainer
 from booking.services import sessions
 from tenants.services import NewClient, onboard_client
+
+from ..factories import TrainerFactory, VenueFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 RACERS = 6
@@ -39,11 +41,10 @@ def race(schema, start):
     was told and how many dates the trainer ended up with."""
     with schema_context(schema):
         nsac = CourseType.objects.get(code="NSAC")
-        trainer = Trainer.objects.create(full_name="Robin Racer", email="robin@example.test")
-        trainer.course_types.add(nsac)
-        venues = [Venue.objects.create(name=f"Hall {n}", address="x", town="Town",
-                                       postcode="CM1 1QH", latitude=51.7, longitude=0.4,
-                                       capacity=20) for n in range(RACERS)]
+        trainer = TrainerFactory(full_name="Robin Racer", email="robin@example.test",
+                                 course_types=[nsac])
+        venues = VenueFactory.create_batch(RACERS, address="x", town="Town", postcode="CM1 1QH",
+                                           latitude=51.7, longitude=0.4, capacity=20)
     barrier = threading.Barrier(RACERS)
     results = [None] * RACERS
 

@@ -9,10 +9,10 @@ from django.utils.translation import gettext as _
 
 from booking.models import Offer, OfferEvent, SpecialCircumstancesCase
 from booking.services.cases import assign_case, case_assignees, decide_case, raise_case
+from booking.timeline import timeline
 
 from ..access import add_service_errors, ip, page, posted, render_page
 from ..forms import AssignCaseForm, DecideCaseForm, RaiseCaseForm
-from ..timeline import timeline
 
 STATUSES = dict(SpecialCircumstancesCase.Status.choices)
 

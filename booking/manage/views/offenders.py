@@ -1,5 +1,6 @@
 """Offenders: search, one offer's full timeline, and booking, moving or cancelling on the
-person's behalf (channel "admin"), or extending the critical date."""
+person's behalf (channel "admin": the fee is paid, or waived by a role that may), extending the
+critical date, or withdrawing the offer for the police."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -10,20 +11,30 @@ from django.utils.translation import gettext as _
 from booking.form_fields import ACCESS_CHOICES
 from booking.models import Booking, Channel, CourseSession, Offer, SpecialCircumstancesCase
 from booking.services import offers
-from booking.services.bookings import book, cancel_booking, refund_due, transfer_booking
+from booking.services.bookings import FeeWaiver, book, booking_made_with
+from booking.services.changes import (
+    CLOSED_OFFER_STATUSES,
+    cancel_booking,
+    fee_paid,
+    refund_due,
+    transfer_booking,
+    withdraw_offer,
+)
 from booking.services.refunds import refund_promised
-from booking.services.rules import BookingRefused, transfer_fee
+from booking.services.request_keys import new_request_key, posted_request_key
+from booking.services.rules import BookingRefused, fee_breakdown, transfer_fee
 from booking.services.search import search_offers, search_sessions
 from booking.templatetags.booking_format import pounds
+from booking.timeline import offer_timeline
 
-from ..access import add_service_errors, ip, page, posted, render_page
+from ..access import add_service_errors, allowed_actions, ip, page, posted, render_page
 from ..forms import (
     CancelBookingForm,
-    ChooseSessionForm,
     ExtendCriticalDateForm,
     OffenderSearchForm,
+    StaffBookingForm,
+    WithdrawOfferForm,
 )
-from ..timeline import timeline
 
 ACCESS_LABELS = dict(ACCESS_CHOICES)
 
@@ -52,13 +63,14 @@ def detail(request, reference):
     offer = _offer(reference)
     bookings = (Booking.objects.select_related("session__course_type", "session__venue")
                 .filter(offer=offer).order_by("-created_at"))
-    events = offer.events.select_related("booking").order_by("-occurred_at", "-id")
     return render_page(request, "manage/offenders/detail.html", {
         "offer": offer, "bookings": bookings, "active": _active_booking(offer),
-        "timeline": timeline(events),
+        "timeline": offer_timeline(offer),
         "access": [ACCESS_LABELS.get(code, code) for code in offer.access_requirements or []],
         "open_case": offer.cases.filter(status=SpecialCircumstancesCase.Status.OPEN).first(),
         "cases": offer.cases.all(),
+        "awaiting_payment": [b for b in bookings if b.status in Booking.AWAITING_PAYMENT],
+        "closed_statuses": CLOSED_OFFER_STATUSES,
     })
 
 
@@ -77,21 +89,45 @@ def _exists(form) -> bool:
 
 
 def _placed(request, offer, booking, message: str):
-    """Booked or moved: the new reference on screen, back to the offer."""
+    """Booked or moved: the new reference on screen, back to the offer; or, when the fee is
+    still to pay, on to taking it."""
+    if booking.status in Booking.AWAITING_PAYMENT:
+        messages.success(request, _("The place is held while the fee is paid. The booking "
+                                    "reference is %(reference)s.") % {"reference": booking.reference})
+        return redirect("manage:offender_payment", reference=offer.reference,
+                        booking_reference=booking.reference)
     messages.success(request, message % {"reference": booking.reference})
     return redirect("manage:offender", reference=offer.reference)
+
+
+def _staff_form(request) -> StaffBookingForm:
+    return StaffBookingForm(posted(request),
+                            can_waive="bookings.waive_fee" in allowed_actions(request))
+
+
+def _waiver(form) -> FeeWaiver | None:
+    return FeeWaiver(form.cleaned_data["waiver_reason"]) if form.cleaned_data.get(
+        "waive_fee") else None
 
 
 @page("offers.view", "bookings.book")
 def book_for(request, reference):
     offer = _offer(reference)
+    key = posted_request_key(request.POST)
+    earlier = booking_made_with(offer.pk, key)
+    if earlier is not None:  # a double click or a retry: where the first one went
+        if earlier.status in Booking.AWAITING_PAYMENT:
+            return redirect("manage:offender_payment", reference=offer.reference,
+                            booking_reference=earlier.reference)
+        return redirect("manage:offender", reference=offer.reference)
     now = timezone.now()
-    form = ChooseSessionForm(posted(request))
+    form = _staff_form(request)
     bookable = offer.status == Offer.Status.OFFERED and _active_booking(offer) is None
     if request.method == "POST" and bookable and form.is_valid() and _exists(form):
         try:
             booking = book(offer.pk, session_id=form.cleaned_data["session"],
-                           channel=Channel.ADMIN, actor=request.user, now=now)
+                           channel=Channel.ADMIN, actor=request.user, waiver=_waiver(form),
+                           request_key=key, now=now)
         except BookingRefused as refused:
             form.add_error("session", refused.messages[0])
         else:
@@ -99,6 +135,7 @@ def book_for(request, reference):
     return render_page(request, "manage/offenders/book.html", {
         "offer": offer, "form": form, "bookable": bookable,
         "options": _options(offer, now) if bookable else [],
+        "fees": fee_breakdown(offer.course_type), "request_key": key or new_request_key(),
     })
 
 
@@ -107,12 +144,13 @@ def transfer_for(request, reference):
     offer = _offer(reference)
     now = timezone.now()
     booking = _active_booking(offer)
-    form = ChooseSessionForm(posted(request))
+    form = _staff_form(request)
     movable = booking is not None and booking.status == Booking.Status.CONFIRMED
     if request.method == "POST" and movable and form.is_valid() and _exists(form):
         try:
             new = transfer_booking(booking.pk, form.cleaned_data["session"],
-                                   channel=Channel.ADMIN, actor=request.user, now=now)
+                                   channel=Channel.ADMIN, actor=request.user,
+                                   waiver=_waiver(form), now=now)
         except BookingRefused as refused:
             form.add_error("session", refused.messages[0])
         else:
@@ -168,3 +206,27 @@ def extend_critical_date(request, reference):
             messages.success(request, _("The critical date has been extended."))
             return redirect("manage:offender", reference=offer.reference)
     return render_page(request, "manage/offenders/extend.html", {"offer": offer, "form": form})
+
+
+@page("offers.view", "offers.change")
+def withdraw_for(request, reference):
+    """The police withdraw the offer: any booking cancelled and refunded, the person told."""
+    offer = _offer(reference)
+    form = WithdrawOfferForm(posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            withdrawal = withdraw_offer(offer.pk, reason=form.cleaned_data["reason"],
+                                        actor=request.user, channel=Channel.ADMIN)
+        except BookingRefused as refused:
+            form.add_error(None, refused.messages[0])
+        else:
+            refund = withdrawal.refund_due_pence
+            messages.success(request, _("The offer has been withdrawn.") + (
+                " " + _("%(amount)s will be refunded to the card it was paid with.") % {
+                    "amount": pounds(refund)} if refund else ""))
+            return redirect("manage:offender", reference=offer.reference)
+    booking = _active_booking(offer)
+    refund = fee_paid(booking) if booking and booking.status == Booking.Status.CONFIRMED else 0
+    return render_page(request, "manage/offenders/withdraw.html", {
+        "offer": offer, "form": form, "booking": booking, "refund": refund,
+        "closed": offer.status in CLOSED_OFFER_STATUSES})

@@ -1,4 +1,5 @@
-"""Compare a client's payments with Stripe's records for a date range and list differences."""
+"""Compare a client's payments with Stripe's records for a date range and list differences, and
+list the refunds cancellations promised that are not made yet (the refunds-due job makes them)."""
 
 from datetime import date, datetime, time, timedelta
 
@@ -6,7 +7,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from booking.models import Payment
+from booking.models import Booking, OfferEvent, Payment
+from booking.services.refunds import refund_outstanding, refunds_due
+from booking.templatetags.booking_format import pounds
 from integrations import stripe_gateway as gateway
 from tenants.models import ClientOrganisation
 
@@ -19,7 +22,8 @@ def _day(value: str) -> date:
 
 
 class Command(BaseCommand):
-    help = "List differences between our payment records and Stripe's for one client."
+    help = ("List differences between our payment records and Stripe's for one client, and the "
+            "refunds it owes.")
 
     def add_arguments(self, parser):
         parser.add_argument("--client", required=True, help="the client's short name, e.g. essex")
@@ -44,15 +48,39 @@ class Command(BaseCommand):
         except gateway.PaymentServiceUnavailable as error:
             raise CommandError(f"Stripe could not be reached: {error}") from error
         with schema_context(organisation.schema_name):
+            # An attempt never answered by Stripe has no PaymentIntent: nothing can be paid on it.
             ours = {p.stripe_payment_intent_id: p for p in Payment.objects.filter(
-                created_at__gte=start, created_at__lt=end).select_related("booking")}
+                created_at__gte=start, created_at__lt=end).exclude(stripe_payment_intent_id=None)
+                .select_related("booking")}
             differences = list(self._compare(ours, theirs))
+            owed = self._refunds_owed()
         self.stdout.write(f"{organisation.name}: {len(ours)} payments here, {len(theirs)} in "
                           f"Stripe, {date_from} to {date_to}.")
         for intent_id, problem in differences:
             self.stdout.write(f"  {intent_id}: {problem}")
         self.stdout.write("No differences." if not differences
                           else f"{len(differences)} difference(s).")
+        if not owed:
+            self.stdout.write("No refunds owed.")
+            return
+        self.stdout.write(f"{len(owed)} refund(s) owed, {pounds(sum(p for _r, p, _w in owed))} "
+                          "in all, not yet taken by Stripe (the refunds-due job retries them):")
+        for reference, pence, cancelled_at in owed:
+            self.stdout.write(f"  {reference}: {pounds(pence)} owed since "
+                              f"{timezone.localtime(cancelled_at):%Y-%m-%d %H:%M}")
+
+    @staticmethod
+    def _refunds_owed() -> list[tuple[str, int, object]]:
+        """(booking reference, pence still owed, when it was cancelled), at any date."""
+        owed = []
+        for booking_id in refunds_due():
+            cancelled_at = (OfferEvent.objects.filter(booking_id=booking_id,
+                                                      kind="booking.cancelled")
+                            .order_by("occurred_at").values_list("occurred_at", flat=True)
+                            .first())
+            owed.append((Booking.objects.values_list("reference", flat=True).get(pk=booking_id),
+                         refund_outstanding(booking_id), cancelled_at))
+        return owed
 
     @staticmethod
     def _compare(ours, theirs):

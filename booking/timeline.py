@@ -1,20 +1,35 @@
-"""An offer's timeline for people: each OfferEvent with a plain label and its details."""
+"""An offer's timeline as staff read it, in /manage/ and the contact centre alike: each
+OfferEvent with a label in words, its channel, and its details with their values in words."""
 
 from django.utils.translation import gettext_lazy as _
 
-from booking.models import CourseSession
+from booking.models import (
+    Booking,
+    CallLog,
+    Channel,
+    CourseSession,
+    Offer,
+    SpecialCircumstancesCase,
+)
+from booking.templatetags.booking_format import pounds
 
+# Every kind of event the services, the outbox and the jobs write (tests/test_timeline.py
+# finds them in the code and fails for one missing here).
 LABELS = {
     "offer.imported": _("Offer received"),
     "offer.updated": _("Offer updated"),
     "offer.details_changed": _("Contact details changed"),
     "offer.expired": _("Offer expired and returned to the police"),
     "offer.critical_date_extended": _("Critical date extended"),
+    "offer.withdrawn": _("Offer withdrawn"),
     "hold.placed": _("Seat held"),
     "hold.released": _("Held seat released"),
     "booking.created": _("Booked, waiting for payment"),
     "booking.confirmed": _("Booking confirmed"),
+    "booking.superseded": _("Unpaid booking replaced by a new choice"),
     "booking.transferred": _("Moved to another date"),
+    "booking.transfer_requested": _("Move to another date asked for, waiting for the transfer fee"),
+    "booking.transfer_cancelled": _("Move to another date not made"),
     "booking.cancelled": _("Booking cancelled"),
     "booking.outcome_recorded": _("Outcome recorded"),
     "session.cancelled": _("Course date cancelled by the client: free transfer offered"),
@@ -23,7 +38,7 @@ LABELS = {
     "payment.succeeded": _("Payment received"),
     "payment.declined": _("Payment declined"),
     "payment.refunded": _("Payment refunded"),
-    "call.logged": _("Telephone call"),
+    "call.logged": _("Call logged"),
     "special_circumstances.raised": _("Special circumstances referred by the contact centre"),
     "case.raised": _("Special-circumstances case opened"),
     "case.assigned": _("Case assigned"),
@@ -33,10 +48,14 @@ LABELS = {
     "message.skipped": _("Message not sent (no email address)"),
     "message.failed": _("Message could not be sent"),
 }
+# Any other status an offer is moved to ("offer.special_arrangement" and so on) says which.
+STATUS_CHANGED = _("Offer status: %(status)s")
+
 KEYS = {
     "session": _("Course date"),
     "status": _("Status"),
     "reason": _("Reason"),
+    "error": _("Reason"),
     "note": _("Note"),
     "notes": _("Notes"),
     "id_seen": _("ID seen"),
@@ -49,8 +68,10 @@ KEYS = {
     "to": _("To"),
     "critical_date": _("Critical date"),
     "booking_period_end": _("End of booking period"),
+    "type": _("Call type"),
     "call_type": _("Call type"),
     "outcome": _("Outcome"),
+    "duration_minutes": _("Length of the call, in minutes"),
     "category": _("Category"),
     "details": _("Details"),
     "kind": _("Kind"),
@@ -60,27 +81,52 @@ KEYS = {
     "expires_at": _("Held until"),
 }
 HIDDEN = {"case", "payment", "late", "free_transfer", "language", "call", "session_cancelled",
-          "offer"}
+          "offer", "medium", "offer_withdrawn"}
+_STATUSES = {**dict(Offer.Status.choices), **dict(Booking.Status.choices),
+             **dict(SpecialCircumstancesCase.Status.choices)}
+# Codes shown by their names: a call's type and outcome, a case's kind, statuses.
+CHOICES = {
+    "type": dict(CallLog.Type.choices), "call_type": dict(CallLog.Type.choices),
+    "outcome": dict(CallLog.Outcome.choices),
+    "kind": dict(SpecialCircumstancesCase.Kind.choices),
+    "category": dict(SpecialCircumstancesCase.Kind.choices),
+    "status": _STATUSES, "offer_status": dict(Offer.Status.choices),
+    "booking": dict(Booking.Status.choices),
+}
 
 
-def _money(value):
-    try:
-        return f"£{int(value) / 100:,.2f}"
-    except (TypeError, ValueError):
-        return value
+def label(kind: str) -> str:
+    """The event kind in words; the kind itself only for one no code writes any more."""
+    if kind in LABELS:
+        return LABELS[kind]
+    subject, _dot, status = kind.partition(".")
+    if subject == "offer" and status in Offer.Status.values:
+        return STATUS_CHANGED % {"status": Offer.Status(status).label}
+    return kind
 
 
 def _value(key, value, sessions):
     if key == "session" and value in sessions:
         return str(sessions[value])
     if key.endswith("_pence"):
-        return _money(value)
+        try:
+            return pounds(value)
+        except (TypeError, ValueError):
+            return value
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
+    if isinstance(value, str) and value in CHOICES.get(key, {}):
+        return CHOICES[key][value]
     return value
 
 
+def _channel(code: str) -> str:
+    return Channel(code).label if code in Channel.values else code
+
+
 def timeline(events) -> list[dict]:
+    """Rows for booking/_timeline.html, in the order given: event, label, channel, details
+    ([(label, value)], a change shown as "before → after")."""
     events = list(events)
     session_ids = set()
     for event in events:
@@ -97,11 +143,15 @@ def timeline(events) -> list[dict]:
         for key, value in after.items():
             if key in HIDDEN or value in (None, "", [], {}):
                 continue
-            label = KEYS.get(key, key.replace("_", " ").capitalize())
             shown = _value(key, value, sessions)
             if key in before and before[key] != value and before[key] not in (None, ""):
                 shown = f"{_value(key, before[key], sessions)} → {shown}"
-            details.append((label, shown))
-        rows.append({"event": event, "label": LABELS.get(event.kind, event.kind),
-                     "details": details})
+            details.append((KEYS.get(key, key.replace("_", " ").capitalize()), shown))
+        rows.append({"event": event, "label": label(event.kind),
+                     "channel": _channel(event.channel), "details": details})
     return rows
+
+
+def offer_timeline(offer: Offer) -> list[dict]:
+    """Everything that happened to the offer and its bookings, newest first."""
+    return timeline(offer.events.select_related("booking").order_by("-occurred_at", "-id"))
