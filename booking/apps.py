@@ -20,3 +20,8 @@ class BookingConfig(AppConfig):
         register_handler(PAYMENT_EVENTS, settle_payment_event)
         message_sent.connect(record_sent, dispatch_uid="booking.record_sent")
         message_failed.connect(record_failed, dispatch_uid="booking.record_failed")
+        from billing.ledger import register_recount
+
+        from .usage import billable_ids
+
+        register_recount(billable_ids)

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from booking import usage
 from booking.models import Booking, CallLog, Channel, Offer
 
 from .events import actor_label, log_event
@@ -45,6 +46,7 @@ def create_call(*, actor, call_type, outcome, duration_minutes, notes, offer, bo
         offer=offer, booking=booking, agent_user_id=user_id, agent_label=label,
         started_at=started_at or now - timedelta(minutes=duration_minutes),
     )
+    usage.on_call(call)  # the call's usage row, in the same transaction
     if offer is not None:
         log_event(offer, "call.logged", channel=Channel.TELEPHONE, actor=actor, booking=booking,
                   now=now, after={"call": call.pk, "type": call_type, "outcome": outcome,

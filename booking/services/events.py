@@ -2,6 +2,7 @@
 
 from django.utils import timezone
 
+from booking import usage
 from booking.models import OfferEvent
 
 
@@ -20,4 +21,5 @@ def log_event(offer, kind: str, *, channel: str, actor, booking=None, before=Non
         offer=offer, booking=booking, kind=kind, channel=channel, actor=label,
         actor_user_id=user_id, before=before, after=after, occurred_at=now or timezone.now(),
     )
+    usage.on_event(event)  # a billable event's usage row, in the same transaction
     return event

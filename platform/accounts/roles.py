@@ -59,10 +59,14 @@ CLIENT_ACTIONS: dict[str, frozenset[str]] = {
         {Role.CLIENT_ADMIN, Role.BOOKING_OFFICER, Role.CONTACT_CENTRE_AGENT}
     ),
     "cases.decide": frozenset({Role.CLIENT_ADMIN}),
+    "billing.view": frozenset({Role.CLIENT_ADMIN}),
 }
 PLATFORM_ACTIONS: dict[str, frozenset[str]] = {
     "platform.view": PROVIDER_ROLES,
     "platform.onboard": frozenset({Role.PROVIDER_ADMIN}),
     "platform.change_client_status": frozenset({Role.PROVIDER_ADMIN}),
     "platform.view_audit": PROVIDER_ROLES,
+    "billing.view_all": PROVIDER_ROLES,
+    "billing.close_month": frozenset({Role.PROVIDER_ADMIN}),
+    "usergroup.moderate": PROVIDER_ROLES,
 }

@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include((site_urls.journey_patterns, "journey"))),
     path("manage/offers/import/", include((manage_urls.offer_import_patterns, "offer_import"))),
     path("contact-centre/", include("booking.contact_centre.urls")),
+    path("manage/billing/", include("billing.urls_client")),
     path("manage/", include("booking.manage.urls")),
     path("", include((site_urls.site_patterns, "site"))),
 ]

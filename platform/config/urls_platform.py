@@ -28,5 +28,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("webhooks/stripe/", stripe_webhook, name="stripe_webhook"),
     path("api/platform/v1/", include((api_patterns, "platform_api"))),
+    path("billing/", include("billing.urls")),
+    path("user-group/", include("usergroup.urls")),
     path("", include("console.urls")),
 ]

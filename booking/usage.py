@@ -1,0 +1,72 @@
+"""What booking publishes to billing: which of its events are billable, as billing's
+`BillableEvent`, written through billing's ledger inside the event's own transaction.
+
+A booking confirmed is billed once, by the channel it was made through; a transfer is not a
+new booking ("booking.transferred" is not billable); a cancellation of a booking that had been
+confirmed is a credit (the plan decides whether it is deducted); every logged call is billed."""
+
+from django.db import connection
+
+from billing.ledger import BillableEvent, record_usage
+
+CONFIRMED = "booking_confirmed"
+CREDIT = "booking_cancelled_credit"
+CALL = "call_logged"
+
+
+def billing_channel(booking_channel: str) -> str:
+    if booking_channel in ("online", "telephone"):
+        return booking_channel
+    return "staff"
+
+
+def _client_id():
+    tenant = getattr(connection, "tenant", None)
+    if tenant is None or getattr(tenant, "schema_name", "public") == "public":
+        return None
+    return getattr(tenant, "pk", None)
+
+
+def billable(event):
+    """The billable form of an OfferEvent, or None."""
+    booking = event.booking
+    if event.kind == "booking.confirmed" and booking is not None:
+        return BillableEvent(f"offer_event:{event.pk}", CONFIRMED,
+                             billing_channel(booking.channel), event.occurred_at)
+    if (event.kind == "booking.cancelled" and booking is not None
+            and booking.confirmed_at is not None):
+        return BillableEvent(f"offer_event:{event.pk}", CREDIT, "", event.occurred_at)
+    return None
+
+
+def on_event(event) -> None:
+    """Called by log_event for every OfferEvent, inside its transaction."""
+    usage = billable(event)
+    client_id = _client_id() if usage is not None else None
+    if client_id is not None:
+        record_usage(client_id, usage)
+
+
+def on_call(call) -> None:
+    """Called by create_call for every CallLog, inside its transaction; billed in the month
+    the call started."""
+    client_id = _client_id()
+    if client_id is not None:
+        record_usage(client_id, BillableEvent(f"call:{call.pk}", CALL, "", call.started_at))
+
+
+def billable_ids(start, end) -> set[str]:
+    """Every billable event of the current client's schema in [start, end), by the source id
+    its usage row carries: what the ledger should hold, recounted from booking's own rows."""
+    from booking.models import CallLog, OfferEvent
+
+    ids = set()
+    events = (OfferEvent.objects.select_related("booking")
+              .filter(kind__in=("booking.confirmed", "booking.cancelled"),
+                      occurred_at__gte=start, occurred_at__lt=end))
+    for event in events.iterator():
+        if billable(event) is not None:
+            ids.add(f"offer_event:{event.pk}")
+    calls = CallLog.objects.filter(started_at__gte=start, started_at__lt=end)
+    ids.update(f"call:{pk}" for pk in calls.values_list("pk", flat=True))
+    return ids
