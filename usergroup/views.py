@@ -2,7 +2,7 @@
 passes one of access's gates (sign-in, second factor, member or provider staff: else 403)."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
@@ -74,22 +74,24 @@ def raise_request(request):
 
 
 def _detail_context(request, change_request, **forms):
+    context = _context(request)
     comments = change_request.comments.select_related("author")
-    if not access.is_moderator(request.user):
+    if not context["is_moderator"]:
         comments = comments.filter(hidden=False)
     merge = (Merge.objects.filter(source=change_request, undone_at__isnull=True)
              .order_by("-at").first())
-    return _context(
-        request, change_request=change_request,
-        description_html=render_markdown(change_request.description),
-        tally=services.tally(change_request),
-        has_voted=Vote.objects.filter(request=change_request, member=request.user).exists(),
-        comments=[(c, render_markdown(c.body)) for c in comments],
-        history=change_request.status_changes.select_related("by"),
-        merged_from=change_request.merged_from.all(), merge=merge,
-        comment_form=forms.get("comment_form") or CommentForm(),
-        status_form=forms.get("status_form") or StatusForm(),
-        merge_form=forms.get("merge_form") or MergeForm())
+    return {
+        **context, "change_request": change_request,
+        "description_html": render_markdown(change_request.description),
+        "tally": services.tally(change_request),
+        "has_voted": Vote.objects.filter(request=change_request, member=request.user).exists(),
+        "comments": [(c, render_markdown(c.body)) for c in comments],
+        "history": change_request.status_changes.select_related("by"),
+        "merged_from": change_request.merged_from.all(), "merge": merge,
+        "comment_form": forms.get("comment_form") or CommentForm(),
+        "status_form": forms.get("status_form") or StatusForm(),
+        "merge_form": forms.get("merge_form") or MergeForm(),
+    }
 
 
 def _get_request(pk):
@@ -130,8 +132,6 @@ def comment(request, pk):
                                  official=form.cleaned_data["official"], acting_user=request.user)
         except ValidationError as error:
             _add_errors(form, error)
-        except PermissionDenied:
-            raise
         else:
             messages.success(request, _("Your comment is posted."))
             return redirect("usergroup:detail", pk=pk)

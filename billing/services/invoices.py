@@ -78,21 +78,28 @@ def adjustments_for(client, period: date) -> list[Line]:
     earliest = period
     for _month in range(ADJUST_MONTHS):
         earliest = (earliest - timedelta(days=1)).replace(day=1)
+    finalised = list(Invoice.objects.select_related("plan_version")
+                     .filter(client=client, status=Invoice.Status.FINALISED,
+                             period__lt=period, period__gte=earliest).order_by("period"))
+    if not finalised:
+        return []
+    # What later invoices already adjusted, and each invoice's own adjustment lines: one
+    # grouped query each, not two per earlier month.
+    already = dict(InvoiceLine.objects.filter(adjusts__in=finalised)
+                   .exclude(invoice__client=client, invoice__period=period)
+                   .values_list("adjusts").annotate(total=Sum("amount_pence")))
+    own = dict(InvoiceLine.objects.filter(invoice__in=finalised,
+                                          kind=InvoiceLine.Kind.ADJUSTMENT)
+               .values_list("invoice").annotate(total=Sum("amount_pence")))
+    billed_from = _billed_from(client)
     lines = []
-    finalised = (Invoice.objects.select_related("plan_version")
-                 .filter(client=client, status=Invoice.Status.FINALISED,
-                         period__lt=period, period__gte=earliest).order_by("period"))
     for earlier in finalised:
         prices = Prices.of(earlier.plan_version)
         redo = price(prices, usage_in(client, earlier.period), earlier.vat_rate_basis_points,
-                     minimum_pence=prorated_minimum(client, earlier.period,
-                                                    prices.monthly_minimum_pence))
-        already = (InvoiceLine.objects.filter(adjusts=earlier)
-                   .exclude(invoice__client=client, invoice__period=period)
-                   .aggregate(total=Sum("amount_pence"))["total"] or 0)
-        own = (earlier.lines.filter(kind=InvoiceLine.Kind.ADJUSTMENT)
-               .aggregate(total=Sum("amount_pence"))["total"] or 0)
-        difference = redo.subtotal_pence - (earlier.subtotal_pence - own) - already
+                     minimum_pence=_prorated(billed_from, earlier.period,
+                                             prices.monthly_minimum_pence))
+        difference = (redo.subtotal_pence - (earlier.subtotal_pence - own.get(earlier.pk, 0))
+                      - already.get(earlier.pk, 0))
         if difference:
             lines.append(Line("adjustment", _("Adjustment for %(month)s (invoice %(number)s): "
                                               "events that arrived after it was finalised")
@@ -105,11 +112,19 @@ def adjustments_for(client, period: date) -> list[Line]:
 def prorated_minimum(client, period: date, minimum_pence: int) -> int:
     """A client first billed part-way through the period pays the minimum for the days it
     was billed (rounded half up to the penny)."""
+    return _prorated(_billed_from(client), period, minimum_pence)
+
+
+def _billed_from(client) -> date | None:
     first = ClientPlan.objects.filter(client=client).order_by("valid_from").first()
-    if first is None or first.valid_from <= period:
+    return first.valid_from if first is not None else None
+
+
+def _prorated(billed_from: date | None, period: date, minimum_pence: int) -> int:
+    if billed_from is None or billed_from <= period:
         return minimum_pence
     days = (next_month(period) - period).days
-    billed = (next_month(period) - first.valid_from).days
+    billed = (next_month(period) - billed_from).days
     return (minimum_pence * billed * 2 + days) // (2 * days)
 
 

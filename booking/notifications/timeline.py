@@ -5,6 +5,7 @@ from django.db import transaction
 
 from booking.models import Booking, Channel, Offer
 from booking.services.events import log_event
+from booking.services.seats import lock_offer
 
 SYSTEM = "system"
 
@@ -13,11 +14,14 @@ def _record(message, kind: str, after: dict) -> None:
     regarding = message.regarding or {}
     if not regarding.get("offer"):  # a staff message (public schema): not about an offer
         return
-    offer = Offer.objects.filter(pk=regarding["offer"]).first()
-    if offer is None:
+    if not Offer.objects.filter(pk=regarding["offer"]).exists():
         return
-    booking = Booking.objects.filter(pk=regarding.get("booking")).first()
     with transaction.atomic():
+        # The offer's lock first, as every booking service takes it: the event row's keys
+        # share-lock the booking and then the offer, which deadlocks against a service that
+        # holds the offer and waits for the booking.
+        offer = lock_offer(regarding["offer"])
+        booking = Booking.objects.filter(pk=regarding.get("booking")).first()
         log_event(offer, kind, channel=Channel.SYSTEM, actor=SYSTEM, booking=booking,
                   after={"template": regarding.get("template", message.kind),
                          "medium": message.medium, **after})

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from booking import notifications
-from booking.models import Booking, Channel, Offer, OfferEvent, Payment
+from booking.models import Booking, Channel, OfferEvent, Payment
 from integrations import stripe_gateway as gateway
 
 from .bookings import confirm_booking
@@ -28,6 +28,7 @@ from .changes import settle_transfer_fee
 from .events import log_event
 from .refunds import refund_payment
 from .rules import BookingRefused
+from .seats import lock_offer
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +46,6 @@ def merchant_account(organisation) -> str | None:
     if organisation.stripe_account_id and organisation.stripe_charges_enabled:
         return organisation.stripe_account_id
     return None
-
-
-def _lock_offer(offer_id) -> None:
-    Offer.objects.select_for_update(of=("self",)).only("pk").get(pk=offer_id)
 
 
 def _refuse_unless_payable(booking: Booking) -> None:
@@ -136,7 +133,7 @@ def _create_intent(attempt: Payment, *, organisation, account: str, actor) -> di
         idempotency_key=f"{schema}-payment-{attempt.pk}",
     )
     with transaction.atomic(durable=True):
-        _lock_offer(booking.offer_id)
+        lock_offer(booking.offer_id)
         # Another request on the same attempt got the same PaymentIntent (same key) and may
         # have recorded it first: then there is nothing more to record.
         recorded = Payment.objects.filter(pk=attempt.pk, status=Payment.Status.CREATING).update(
@@ -168,7 +165,7 @@ def pay_with_card_token(payment_id, token_id: str, *, organisation, actor) -> di
         # A declined attempt is closed; a retry gets a fresh PaymentIntent (localstripe cannot
         # re-confirm a declined one, and a clean attempt per card is clearer in reconciliation).
         with transaction.atomic(durable=True):
-            _lock_offer(payment.booking.offer_id)
+            lock_offer(payment.booking.offer_id)
             Payment.objects.filter(pk=payment.pk).update(status=Payment.Status.FAILED,
                                                          last_error=str(declined)[:300])
             log_event(payment.booking.offer, "payment.declined", channel=payment.channel,
@@ -265,7 +262,7 @@ def settle_payment(intent_id: str, *, organisation, actor, source: str = "return
     with transaction.atomic(durable=True):
         # The offer first, as every booking service locks (the event row below needs it):
         # taking the payment's lock first deadlocks against a concurrent confirmation.
-        _lock_offer(payment.booking.offer_id)
+        lock_offer(payment.booking.offer_id)
         locked = Payment.objects.select_for_update().get(pk=payment.pk)
         if locked.status != Payment.Status.SUCCEEDED:
             locked.status = Payment.Status.SUCCEEDED
@@ -307,7 +304,7 @@ def _booking_as_paid(payment: Payment) -> tuple[str, bool]:
     the offer's row lock (which confirming takes too), so a confirmation by a concurrent
     settle has either committed, event and all, or not begun."""
     with transaction.atomic(durable=True):
-        _lock_offer(payment.booking.offer_id)
+        lock_offer(payment.booking.offer_id)
         status = Booking.objects.values_list("status", flat=True).get(pk=payment.booking_id)
         confirmed_by_it = OfferEvent.objects.filter(
             booking_id=payment.booking_id, kind="booking.confirmed",
@@ -338,7 +335,7 @@ def _refund_unplaceable(payment, *, organisation, actor, reason: str) -> str:
                    reason=f"Paid after the place was gone ({reason})", key="unplaceable")
     with transaction.atomic(durable=True):
         # The offer first, as every booking service locks: the event row below needs it.
-        Offer.objects.select_for_update(of=("self",)).only("pk").get(pk=payment.booking.offer_id)
+        lock_offer(payment.booking.offer_id)
         booking = Booking.objects.select_for_update().get(pk=payment.booking_id)
         if booking.status == Booking.Status.PENDING_PAYMENT:
             booking.status = Booking.Status.CANCELLED
