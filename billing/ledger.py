@@ -40,3 +40,13 @@ def register_recount(function) -> None:
 
 def recounters() -> list:
     return list(_recounters)
+
+
+def record_history(client_id: int, events: list[BillableEvent]) -> int:
+    """Usage rows for events that were loaded in bulk as history (the demo's past years), whose
+    events never passed through `record_usage`. A row already there is left as it is."""
+    rows = UsageRecord.objects.bulk_create(
+        [UsageRecord(client_id=client_id, source_event_id=event.source_event_id,
+                     kind=event.kind, channel=event.channel, occurred_at=event.occurred_at)
+         for event in events], ignore_conflicts=True, batch_size=2000)
+    return len(rows)

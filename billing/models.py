@@ -150,10 +150,33 @@ class InvoiceSequence(models.Model):
         return f"{self.name} {self.last}"
 
 
+class StripeCustomer(models.Model):
+    """The client's customer on the platform's own Stripe account, which invoices it."""
+
+    client = models.OneToOneField(ClientOrganisation, on_delete=models.PROTECT,
+                                  primary_key=True, related_name="stripe_customer")
+    customer_id = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.client} {self.customer_id}"
+
+
 class Invoice(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         FINALISED = "finalised", _("Finalised")
+
+    class StripeStatus(models.TextChoices):
+        NOT_SENT = "not_sent", _("Not sent")
+        SENT = "sent", _("Sent")
+        PAID = "paid", _("Paid")
+        OVERDUE = "overdue", _("Overdue")
+
+    # Delivery to Stripe and payment are not the invoice's content: they may change after
+    # finalisation (and only they may, through save(update_fields=...)).
+    STRIPE_FIELDS = frozenset({"stripe_invoice_id", "stripe_status", "sent_at", "due_on",
+                               "paid_at", "send_error"})
 
     client = models.ForeignKey(ClientOrganisation, on_delete=models.PROTECT,
                                related_name="invoices")
@@ -168,16 +191,30 @@ class Invoice(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     finalise_after = models.DateTimeField()
     finalised_at = models.DateTimeField(null=True, blank=True)
+    stripe_invoice_id = models.CharField(max_length=64, blank=True)
+    stripe_status = models.CharField(max_length=16, choices=StripeStatus.choices,
+                                     default=StripeStatus.NOT_SENT)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    due_on = models.DateField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    send_error = models.TextField(blank=True)  # why the last attempt to send failed
 
     class Meta:
         ordering = ["-period", "number"]
         constraints = [models.UniqueConstraint(fields=["client", "period"],
-                                               name="billing_one_invoice_per_client_period")]
+                                               name="billing_one_invoice_per_client_period"),
+                       models.UniqueConstraint(fields=["stripe_invoice_id"],
+                                               condition=~models.Q(stripe_invoice_id=""),
+                                               name="billing_one_invoice_per_stripe_invoice")]
 
     def __str__(self):
         return self.number
 
     def save(self, *args, **kwargs):
+        update_fields = kwargs.get("update_fields")
+        if update_fields and set(update_fields) <= self.STRIPE_FIELDS:
+            super().save(*args, **kwargs)
+            return
         if not self._state.adding and Invoice.objects.filter(
                 pk=self.pk, status=self.Status.FINALISED).exists():
             raise ValidationError(_("A finalised invoice cannot be changed; issue a credit "

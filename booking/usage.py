@@ -6,8 +6,10 @@ new booking ("booking.transferred" is not billable); a cancellation of a booking
 confirmed is a credit (the plan decides whether it is deducted); every logged call is billed."""
 
 from django.db import connection
+from django_tenants.utils import get_public_schema_name
 
 from billing.ledger import BillableEvent, record_usage
+from tenants.models import ClientOrganisation
 
 CONFIRMED = "booking_confirmed"
 CREDIT = "booking_cancelled_credit"
@@ -21,10 +23,17 @@ def billing_channel(booking_channel: str) -> str:
 
 
 def _client_id():
-    tenant = getattr(connection, "tenant", None)
-    if tenant is None or getattr(tenant, "schema_name", "public") == "public":
+    """The client whose schema is current. A request or a task has set the client itself; a
+    command or a test that entered the schema by name (schema_context) has only a stand-in
+    without an id, so the client is looked up by its schema's name."""
+    schema = connection.schema_name
+    if not schema or schema == get_public_schema_name():
         return None
-    return getattr(tenant, "pk", None)
+    tenant = getattr(connection, "tenant", None)
+    if getattr(tenant, "schema_name", None) == schema and getattr(tenant, "pk", None):
+        return tenant.pk
+    return (ClientOrganisation.objects.filter(schema_name=schema, is_template=False)
+            .values_list("pk", flat=True).first())
 
 
 def billable(event):

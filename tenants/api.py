@@ -64,6 +64,12 @@ class NewOrganisationSerializer(serializers.Serializer):
     contact_email = _optional(ClientOrganisation, "contact_email", allow_blank=True)
     languages = _optional(ClientOrganisation, "languages", default="en")
     domain = _optional(Domain, "domain", allow_blank=True)
+    # Billing owns price plans (tenants cannot import it): the length is its PricePlan.code's.
+    plan = StrictCharField(
+        max_length=50, required=False, default="", allow_blank=True,
+        help_text="Code of the price plan the client is billed on from the onboarding day "
+                  "(e.g. standard). Empty: no plan yet. An unknown code is refused under "
+                  "`errors.plan`.")
 
 
 class OrganisationList(ListAPIView):
@@ -76,7 +82,8 @@ class OrganisationList(ListAPIView):
         request=NewOrganisationSerializer, responses={201: OrganisationSerializer},
         examples=[OpenApiExample("A county council", request_only=True, value={
             "name": "Norfolk County Council", "slug": "norfolk", "kind": "county_council",
-            "admin_email": "lead@norfolk.example", "contact_phone": "0344 800 8020"})])
+            "admin_email": "lead@norfolk.example", "contact_phone": "0344 800 8020",
+            "plan": "standard"})])
     def post(self, request):
         incoming = NewOrganisationSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)

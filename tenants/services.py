@@ -28,7 +28,7 @@ from .branding import validate_brand_colour
 from .models import ClientOrganisation, Domain
 from .opening_hours import DEFAULT_HOURS
 from .schema_clone import TemplateNotMigrated
-from .signals import client_schema_created
+from .signals import client_onboarded, client_schema_created, new_client_checked
 
 SLUG = re.compile(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")
 HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
@@ -78,6 +78,9 @@ class NewClient:
     languages: str = ClientOrganisation.Languages.ENGLISH
     domain: str = ""
     opening_hours: dict = field(default_factory=lambda: dict(DEFAULT_HOURS))
+    # The code of the price plan billing puts the client on from the onboarding day; "" for none
+    # yet. Checked and applied by billing through new_client_checked / client_onboarded.
+    plan: str = ""
 
     def schema_name(self) -> str:
         return "client_" + self.slug.replace("-", "_")
@@ -140,6 +143,9 @@ def validate_new_client(new: NewClient) -> None:
             add("contact_email", _("Enter the contact e-mail address, like name@example.gov.uk."))
     if new.contact_phone and not re.match(r"^[0-9 +()]{6,32}$", new.contact_phone):
         add("contact_phone", _("Enter the contact phone number, like 0300 123 4567."))
+    for _receiver, found in new_client_checked.send(sender=ClientOrganisation, new=new):
+        for name, messages in (found or {}).items():
+            errors.setdefault(name, []).extend(messages)
     for name, (_model, _column, label) in STORED_IN.items():
         limit = stored_length(name)
         if len(getattr(new, name) or "") > limit:
@@ -151,8 +157,9 @@ def validate_new_client(new: NewClient) -> None:
 
 def onboard_client(new: NewClient, *, acting_user, ip_address: str | None = None):
     """Create a live client site: schema (cloned from the template), domain, branding, what
-    the apps add to a new schema (client_schema_created: booking's national course types) and
-    an invited first administrator."""
+    the apps add to a new schema (client_schema_created: booking's national course types), what
+    they add to a new client (client_onboarded: billing's price plan) and an invited first
+    administrator."""
     validate_new_client(new)
     try:
         # Control-plane records (organisation, domain, users, audit) belong to the public
@@ -180,6 +187,8 @@ def onboard_client(new: NewClient, *, acting_user, ip_address: str | None = None
             Membership.objects.create(
                 user=admin, organisation=organisation, role=Role.CLIENT_ADMIN
             )
+            client_onboarded.send(sender=ClientOrganisation, organisation=organisation,
+                                  new=new, acting_user=acting_user)
             after = asdict(new)
             record(actor=acting_user, action="organisation.onboarded", obj=organisation,
                    organisation=organisation, after=after, ip_address=ip_address)

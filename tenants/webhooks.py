@@ -54,6 +54,17 @@ def register_handler(types: Iterable[str], handler: Callable[..., str]) -> None:
         _HANDLERS[event_type] = handler
 
 
+# event type → handler(obj, *, event_type) -> detail, for the platform's own account.
+_PLATFORM_HANDLERS: dict[str, Callable[..., str]] = {}
+
+
+def register_platform_handler(types: Iterable[str], handler: Callable[..., str]) -> None:
+    """Hand events of these `types` on the platform's own account (no `account`: billing's
+    invoices to clients) to `handler`, called in the public schema with the event's object."""
+    for event_type in types:
+        _PLATFORM_HANDLERS[event_type] = handler
+
+
 @dataclass(frozen=True)
 class Handling:
     """What one attempt to handle an event came to."""
@@ -143,6 +154,10 @@ def _claim(record_id, now) -> StripeEvent | Handling:
 
 
 def _dispatch(event: dict) -> tuple[str, str, ClientOrganisation | None]:
+    if not event.get("account") and event["type"] in _PLATFORM_HANDLERS:
+        detail = _PLATFORM_HANDLERS[event["type"]](event.get("data", {}).get("object", {}),
+                                                   event_type=event["type"])
+        return StripeEvent.Outcome.HANDLED, detail, None
     handler = _HANDLERS.get(event["type"])
     if handler is None:
         return StripeEvent.Outcome.IGNORED, "type not handled", None

@@ -234,3 +234,150 @@ def test_suspend_reactivate_and_offboard_are_audited(essex, essex_admin, provide
                    .order_by("id").values_list("action", flat=True))
     assert actions[-3:] == ["organisation.suspended", "organisation.reactivated",
                             "organisation.offboarded"]
+
+
+# --- the price plan chosen at onboarding ----------------------------------------------------
+
+
+@pytest.fixture
+def two_plans(db):
+    from billing.models import PricePlan
+
+    from .billing.conftest import make_plan
+
+    make_plan("standard", "graduated")
+    make_plan("volume", "volume")
+    return PricePlan.objects.get(code="standard"), PricePlan.objects.get(code="volume")
+
+
+def plan_of(slug):
+    from billing.models import ClientPlan
+    from billing.onboarding import onboarding_day
+
+    rows = list(ClientPlan.objects.filter(client__slug=slug).select_related("plan"))
+    assert all(row.valid_from == onboarding_day() for row in rows)
+    return [row.plan.code for row in rows]
+
+
+def assert_no_norfolk():
+    from billing.models import ClientPlan
+
+    connection.set_schema_to_public()
+    assert not schema_exists("client_norfolk")
+    assert not ClientOrganisation.objects.filter(slug="norfolk").exists()
+    assert not User.objects.filter(email="lead@norfolk.test").exists()
+    assert not ClientPlan.objects.filter(client__slug="norfolk").exists()
+
+
+def test_onboarding_puts_the_client_on_the_chosen_plan_from_today(two_plans, provider_admin):
+    organisation = onboard_client(norfolk(plan="volume"), acting_user=provider_admin)
+    assert plan_of("norfolk") == ["volume"]
+    entry = AuditEntry.objects.get(action="billing.plan_assigned")
+    assert entry.organisation == organisation and entry.actor == provider_admin
+
+
+def test_an_unknown_plan_is_refused_by_name_with_the_other_errors(two_plans):
+    with pytest.raises(ValidationError) as raised:
+        onboard_client(norfolk(plan="platinum", admin_email="nope"), acting_user="tests")
+    errors = raised.value.message_dict
+    assert set(errors) == {"plan", "admin_email"}
+    assert errors["plan"] == ["There is no price plan “platinum”. Choose one of: standard, "
+                              "volume."]
+    assert_no_norfolk()
+
+
+def test_a_plan_named_when_there_are_none_says_so(db):
+    with pytest.raises(ValidationError) as raised:
+        onboard_client(norfolk(plan="standard"), acting_user="tests")
+    assert "There are no price plans yet" in raised.value.message_dict["plan"][0]
+    assert_no_norfolk()
+
+
+def test_a_plan_without_prices_yet_is_refused(db):
+    from datetime import date
+
+    from billing.services import plans
+
+    plan = plans.create_plan(code="future", name="Future", acting_user="tests")
+    plans.add_version(plan, valid_from=date(2099, 1, 1), mode="graduated", acting_user="tests",
+                      tiers=[{"first": 1, "last": None, "unit_pence": 100}])
+    with pytest.raises(ValidationError) as raised:
+        onboard_client(norfolk(plan="future"), acting_user="tests")
+    assert "has no prices yet" in raised.value.message_dict["plan"][0]
+    assert_no_norfolk()
+
+
+def test_a_plan_that_fails_inside_the_transaction_leaves_nothing(two_plans, monkeypatch):
+    """The plan is written in onboarding's own transaction: if it fails there, the schema,
+    organisation, administrator and plan all go."""
+    from billing.services import plans
+
+    def broken(*args, **kwargs):
+        raise ValidationError({"plan": ["The plan went away."]})
+
+    monkeypatch.setattr(plans, "assign_plan_within", broken)
+    with pytest.raises(ValidationError) as raised:
+        onboard_client(norfolk(plan="standard"), acting_user="tests")
+    assert raised.value.message_dict == {"plan": ["The plan went away."]}
+    assert_no_norfolk()
+
+
+def test_no_plan_is_still_allowed_and_assigns_nothing(two_plans):
+    onboard_client(norfolk(), acting_user="tests")
+    assert plan_of("norfolk") == []
+
+
+def test_the_command_takes_a_plan(two_plans):
+    call_command("onboard_client", "--name", "Kent Police", "--slug", "kent",
+                 "--kind", "police_force", "--admin-email", "chief@kent.test",
+                 "--plan", "standard")
+    assert plan_of("kent") == ["standard"]
+    with pytest.raises(CommandError, match="--plan: There is no price plan “gold”"):
+        call_command("onboard_client", "--name", "Devon", "--slug", "devon",
+                     "--kind", "police_force", "--admin-email", "chief@devon.test",
+                     "--plan", "gold")
+    assert not ClientOrganisation.objects.filter(slug="devon").exists()
+
+
+def test_the_api_takes_a_plan(two_plans, provider_admin):
+    api = api_client_for(provider_admin)
+    url = "/api/platform/v1/organisations/"
+    refused = api.post(url, {**NORFOLK_BODY, "plan": "gold"}, format="json",
+                       HTTP_HOST="localhost")
+    assert refused.status_code == 400
+    assert list(refused.json()["errors"]) == ["plan"]
+    assert_no_norfolk()
+    not_text = api.post(url, {**NORFOLK_BODY, "plan": 7}, format="json", HTTP_HOST="localhost")
+    assert not_text.status_code == 400 and list(not_text.json()["errors"]) == ["plan"]
+    done = api.post(url, {**NORFOLK_BODY, "plan": "volume"}, format="json",
+                    HTTP_HOST="localhost")
+    assert done.status_code == 201, done.content
+    assert plan_of("norfolk") == ["volume"]
+
+
+def test_the_api_schema_documents_the_plan(db, provider_admin):
+    schema = api_client_for(provider_admin).get("/api/platform/v1/schema/",
+                                                HTTP_HOST="localhost")
+    assert schema.status_code == 200
+    text = schema.content.decode()
+    assert "plan" in text and "Code of the price plan" in text
+
+
+def test_the_console_form_offers_the_plans(two_plans, client, provider_admin):
+    sign_in_verified(client, provider_admin)
+    form = client.get("/clients/new/", HTTP_HOST="localhost").content.decode()
+    assert '<option value="standard">' in form and '<option value="volume">' in form
+    body = {"name": "Norfolk County Council", "slug": "norfolk", "kind": "county_council",
+            "languages": "en", "admin_email": "lead@norfolk.test", "primary_colour": "#005ea5"}
+    bad = client.post("/clients/new/", {**body, "plan": "gold"}, HTTP_HOST="localhost")
+    assert bad.status_code == 200 and 'id="id_plan-error"' in bad.content.decode()
+    assert_no_norfolk()
+    good = client.post("/clients/new/", {**body, "plan": "standard"}, HTTP_HOST="localhost")
+    assert good.status_code == 302
+    assert plan_of("norfolk") == ["standard"]
+
+
+def test_the_console_form_says_when_there_are_no_plans(db, client, provider_admin):
+    sign_in_verified(client, provider_admin)
+    form = client.get("/clients/new/", HTTP_HOST="localhost").content.decode()
+    assert "There are no price plans yet" in form

@@ -4,6 +4,7 @@ constraint and a per-period advisory lock make two runs, even at once, give one 
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -24,6 +25,7 @@ from billing.models import (
 from billing.pricing import Line, Priced, Prices, Usage, price, vat_on
 from tenants.models import ClientOrganisation
 
+from . import stripe_invoices
 from .periods import bounds, next_month, period_of
 from .plans import plan_on, vat_on_day
 
@@ -235,6 +237,7 @@ def finalise_due(*, acting_user, now: datetime | None = None) -> list[Invoice]:
             locked.save(update_fields=["status", "finalised_at"])
             audit(action="billing.invoice_finalised", actor=acting_user, obj=locked,
                   organisation=locked.client, after={"total_pence": locked.total_pence})
+            transaction.on_commit(partial(stripe_invoices.dispatch_send, locked.pk))
             done.append(locked)
     return done
 

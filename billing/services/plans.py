@@ -3,7 +3,7 @@
 from datetime import date
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from audit.services import record as audit
@@ -109,14 +109,23 @@ def assign_plan(client: ClientOrganisation, plan: PricePlan, *, valid_from: date
                 acting_user) -> ClientPlan:
     """The client is on `plan` from `valid_from`."""
     with transaction.atomic(durable=True):
-        check_not_closed(valid_from)
-        if not plan.versions.filter(valid_from__lte=valid_from).exists():
-            raise ValidationError({"plan": _("That plan has no prices on that date.")})
-        row, _created = ClientPlan.objects.update_or_create(
-            client=client, valid_from=valid_from, defaults={"plan": plan})
-        audit(action="billing.plan_assigned", actor=acting_user, obj=row, organisation=client,
-              after={"plan": plan.code, "valid_from": valid_from.isoformat()})
-        return row
+        return assign_plan_within(client, plan, valid_from=valid_from, acting_user=acting_user)
+
+
+def assign_plan_within(client: ClientOrganisation, plan: PricePlan, *, valid_from: date,
+                       acting_user) -> ClientPlan:
+    """assign_plan, as one step of a larger action's transaction (onboarding), so the plan
+    commits with the client or not at all."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("assign_plan_within must run inside the caller's transaction")
+    check_not_closed(valid_from)
+    if not plan.versions.filter(valid_from__lte=valid_from).exists():
+        raise ValidationError({"plan": _("That plan has no prices on that date.")})
+    row, _created = ClientPlan.objects.update_or_create(
+        client=client, valid_from=valid_from, defaults={"plan": plan})
+    audit(action="billing.plan_assigned", actor=acting_user, obj=row, organisation=client,
+          after={"plan": plan.code, "valid_from": valid_from.isoformat()})
+    return row
 
 
 def set_vat_rate(*, valid_from: date, rate_basis_points: int, acting_user) -> VatRate:

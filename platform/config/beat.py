@@ -21,6 +21,18 @@ CELERY_BEAT_SCHEDULE = {
     # Stripe events that failed or were left half-handled, until each is handled.
     "retry-stripe-events": {"task": "tenants.retry_stripe_events", "schedule": crontab(),
                             "options": {"expires": 50}},
+    # Billing, in the public schema: month close on the 1st, drafts finalised once their grace
+    # period is over, finalised invoices Stripe has not had yet, then overdue ones.
+    "billing-close-last-month": {"task": "billing.close_last_month",
+                                 "schedule": crontab(minute=30, hour=1, day_of_month=1),
+                                 "options": {"expires": 6 * 3600}},
+    "billing-finalise-due": {"task": "billing.finalise_due", "schedule": crontab(minute=5),
+                             "options": {"expires": 50 * 60}},
+    "billing-send-unsent": {"task": "billing.send_unsent", "schedule": crontab(minute="*/15"),
+                            "options": {"expires": 10 * 60}},
+    "billing-mark-overdue": {"task": "billing.mark_overdue",
+                             "schedule": crontab(minute=0, hour=6),
+                             "options": {"expires": 6 * 3600}},
     "expire-offers-nightly": _every_client(
         "booking.expire_offers", crontab(minute=15, hour=0), expires=6 * 3600),
     "send-reminders-daily": _every_client(

@@ -3,10 +3,13 @@
 `python -m config.localstripe_server --port 8420 [--store FILE]`. Used by `make run` when
 STRIPE_SECRET_KEY is unset and by the test suite's fixtures.
 
-Two things real Stripe does that localstripe does not are added here, so what is tested against
+Things real Stripe does that localstripe does not are added here, so what is tested against
 it holds against Stripe: a POST repeated with the same Idempotency-Key gets the first answer
-again (and waits while the first is still running) instead of making a second object; and with
-`--store` the data is kept in FILE, so a server stopped and started again still knows it.
+again (and waits while the first is still running) instead of making a second object; with
+`--store` the data is kept in FILE, so a server stopped and started again still knows it; and
+one-off invoices (the platform billing its clients): an invoice of a customer's pending items
+without a subscription, `collection_method=send_invoice` with `days_until_due`, and the
+finalize and send endpoints.
 """
 
 import argparse
@@ -44,6 +47,49 @@ def _idempotency(replies: dict, save):
     return middleware
 
 
+def _one_off_invoices(app) -> None:
+    """Invoices as Stripe makes them for a customer with no subscription: the pending items,
+    a draft until finalized (then open, due `days_until_due` days later), then sent."""
+    import time
+
+    from localstripe.resources import Invoice, UserError
+    from localstripe.server import api_extra
+
+    subscription_invoice = Invoice._api_create
+
+    def create(customer=None, subscription=None, description=None, metadata=None,
+               collection_method=None, days_until_due=None, auto_advance=None,
+               pending_invoice_items_behavior=None, **others):
+        if subscription is not None or collection_method is None:
+            return subscription_invoice(customer=customer, subscription=subscription,
+                                        description=description, metadata=metadata,
+                                        pending_invoice_items_behavior=(
+                                            pending_invoice_items_behavior), **others)
+        if collection_method != "send_invoice" or not str(days_until_due or "").isdigit():
+            raise UserError(400, "collection_method send_invoice needs days_until_due")
+        invoice = Invoice(customer=customer, description=description, metadata=metadata)
+        invoice.collection_method = collection_method
+        invoice.due_date = int(time.time()) + int(days_until_due) * 86400
+        return invoice
+
+    def finalize(id, auto_advance=None):
+        invoice = Invoice._api_retrieve(id)
+        if invoice.status != "draft":
+            raise UserError(400, "This invoice is already finalized")
+        invoice._finalize()
+        return invoice
+
+    def send(id):
+        invoice = Invoice._api_retrieve(id)
+        if invoice.status != "open":
+            raise UserError(400, "Only an open invoice can be sent")
+        return invoice
+
+    Invoice._api_create = staticmethod(create)
+    app.router.add_route("POST", "/v1/invoices/{id}/finalize", api_extra(finalize, ""))
+    app.router.add_route("POST", "/v1/invoices/{id}/send", api_extra(send, ""))
+
+
 def serve(port: int, store_file: str | None = None) -> None:
     from aiohttp import web
     from localstripe import server
@@ -68,6 +114,7 @@ def serve(port: int, store_file: str | None = None) -> None:
     store.dump_to_disk = save
     # Outermost, so it sees the answer localstripe's error middleware made of a refusal.
     server.app.middlewares.insert(0, _idempotency(replies, save))
+    _one_off_invoices(server.app)
     web.run_app(server.app, host="127.0.0.1", port=port, print=None)
 
 

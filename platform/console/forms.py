@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from billing.onboarding import plan_choices
 from tenants.models import ClientOrganisation
 from tenants.services import STORED_IN, stored_length, too_long
 
@@ -42,9 +43,20 @@ class OnboardingForm(forms.Form):
     admin_email = forms.CharField(label=_("First administrator's email"), required=False,
                                   max_length=stored_length("admin_email"),
                                   help_text=_("They get an email with a link to set a password."))
+    plan = forms.ChoiceField(label=_("Price plan"), required=False, choices=[])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # Read per form, not at import: plans are added while the server runs.
+        choices = plan_choices()
+        plan = self.fields["plan"]
+        if choices:
+            plan.choices = [("", _("No plan yet (choose one later under Billing)")), *choices]
+            plan.help_text = _("The client is billed on this plan from today.")
+        else:
+            plan.choices = [("", _("No price plans yet"))]
+            plan.help_text = _("There are no price plans yet: add one under Billing, then put "
+                               "the client on it there.")
         for name, (_model, _column, label) in STORED_IN.items():
             self.fields[name].error_messages["max_length"] = too_long(label, stored_length(name))
 

@@ -132,3 +132,17 @@ def test_the_database_refuses_to_change_or_delete_a_usage_row(essex):
     with pytest.raises(Exception, match="append-only"), transaction.atomic():
         UsageRecord.objects.filter(source_event_id="z:1").delete()
     assert UsageRecord.objects.filter(source_event_id="z:1").count() == 1
+
+
+def test_an_event_in_a_schema_entered_by_name_is_billed_to_its_client(essex):
+    """Commands and the demo seed enter a client's schema by name (schema_context), where the
+    connection holds a stand-in without the client's id: the row is still written."""
+    from django.db import connection
+    from django_tenants.utils import schema_context
+
+    connection.set_schema_to_public()
+    with schema_context(essex.schema_name):
+        now = timezone.now()
+        booking = admin_booking(make_offer(now=now), make_session(now=now), now=now)
+        event = OfferEvent.objects.get(kind="booking.confirmed", booking=booking)
+    assert usage(client=essex, source_event_id=f"offer_event:{event.pk}")

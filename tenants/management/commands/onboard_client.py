@@ -27,6 +27,8 @@ class Command(BaseCommand):
         parser.add_argument("--phone", default="")
         parser.add_argument("--email", default="")
         parser.add_argument("--domain", default="")
+        parser.add_argument("--plan", default="",
+                            help="Code of the price plan the client is billed on from today.")
 
     def handle(self, *args, **options):
         new = NewClient(
@@ -34,7 +36,7 @@ class Command(BaseCommand):
             admin_email=options["admin_email"], admin_name=options["admin_name"],
             display_name_cy=options["display_name_cy"], languages=options["languages"],
             primary_colour=options["colour"], contact_phone=options["phone"],
-            contact_email=options["email"], domain=options["domain"],
+            contact_email=options["email"], domain=options["domain"], plan=options["plan"],
         )
         try:
             organisation = onboard_client(new, acting_user="manage.py onboard_client")
