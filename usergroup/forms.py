@@ -1,8 +1,13 @@
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .models import TITLE_MAX, Area, ChangeRequest
 from .queries import SORTS
+
+LONDON = ZoneInfo("Europe/London")
 
 
 class RequestForm(forms.Form):
@@ -64,3 +69,127 @@ class CommentForm(forms.Form):
 class HideForm(forms.Form):
     reason = forms.CharField(label=_("Why hide it"), max_length=300,
                              error_messages={"required": _("Enter why the comment is hidden")})
+
+
+class _DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+class _TimeInput(forms.TimeInput):
+    input_type = "time"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%H:%M")
+
+
+def _uk_time(day, time, field, form):
+    """The moment `time` on `day` names in the UK, or an error on `field` for a time the clocks
+    skip when they go forward."""
+    value = datetime.combine(day, time, tzinfo=LONDON)
+    if value.astimezone(UTC).astimezone(LONDON).replace(tzinfo=None) != value.replace(tzinfo=None):
+        form.add_error(field, _("That time does not exist in the UK: the clocks go forward"))
+        return None
+    return value
+
+
+class MeetingForm(forms.Form):
+    """A meeting's details: the day and times are UK times (Europe/London)."""
+
+    title = forms.CharField(label=_("Title"), max_length=TITLE_MAX,
+                            error_messages={"required": _("Enter a title"),
+                                            "max_length": _("Title must be 120 characters or fewer")})
+    date = forms.DateField(label=_("Date"), widget=_DateInput(),
+                           error_messages={"required": _("Enter a date"),
+                                           "invalid": _("Enter a real date, like 2026-12-07")})
+    starts_at = forms.TimeField(label=_("Start time"), widget=_TimeInput(),
+                                help_text=_("UK time"),
+                                error_messages={"required": _("Enter the start time"),
+                                                "invalid": _("Enter a time like 09:30")})
+    ends_at = forms.TimeField(label=_("End time"), widget=_TimeInput(),
+                              help_text=_("UK time"),
+                              error_messages={"required": _("Enter the end time"),
+                                              "invalid": _("Enter a time like 09:30")})
+    place = forms.CharField(label=_("Place"), required=False, max_length=200,
+                            help_text=_("The address, or leave empty for an online meeting"),
+                            error_messages={"max_length": _("Place must be 200 characters or "
+                                                            "fewer")})
+    online_link = forms.URLField(label=_("Online link"), required=False, max_length=200,
+                                 assume_scheme="https",
+                                 error_messages={"invalid": _("Enter a full web address, like "
+                                                              "https://meet.example/abc")})
+    agenda_requests = forms.CharField(
+        label=_("Change requests to discuss"), required=False,
+        help_text=_("Request numbers in agenda order, separated by commas, like 12, 15, 31"))
+    agenda_other = forms.CharField(label=_("Other agenda items"), required=False,
+                                   widget=forms.Textarea, help_text=_("One item a line"))
+    status = forms.ChoiceField(label=_("Who can see it"), widget=forms.RadioSelect,
+                               choices=[("draft", _("Draft: provider staff only")),
+                                        ("published", _("Published: members see it"))],
+                               initial="draft", error_messages={"required": _("Select who can "
+                                                                              "see it")})
+
+    def clean_agenda_requests(self):
+        text = self.cleaned_data["agenda_requests"]
+        numbers = []
+        for part in text.replace(",", " ").split():
+            part = part.lstrip("#")
+            if not part.isdigit():
+                raise forms.ValidationError(
+                    _("Enter request numbers separated by commas, like 12, 15, 31"))
+            numbers.append(int(part))
+        return numbers
+
+    def clean_agenda_other(self):
+        return [line for line in self.cleaned_data["agenda_other"].splitlines() if line.strip()]
+
+    def clean(self):
+        data = super().clean()
+        day, starts, ends = data.get("date"), data.get("starts_at"), data.get("ends_at")
+        if day is not None and starts is not None and ends is not None:
+            data["starts_at"] = _uk_time(day, starts, "starts_at", self)
+            data["ends_at"] = _uk_time(day, ends, "ends_at", self)
+            if data["starts_at"] and data["ends_at"] and data["ends_at"] <= data["starts_at"]:
+                self.add_error("ends_at", _("The end time must be after the start time"))
+        if not data.get("place") and not data.get("online_link") \
+                and "online_link" not in self.errors:
+            self.add_error("place", _("Enter a place or an online link"))
+        return data
+
+    @classmethod
+    def initial_for(cls, meeting):
+        local_start = meeting.starts_at.astimezone(LONDON)
+        return {"title": meeting.title, "date": local_start.date(),
+                "starts_at": local_start.time(),
+                "ends_at": meeting.ends_at.astimezone(LONDON).time(),
+                "place": meeting.place, "online_link": meeting.online_link,
+                "agenda_requests": ", ".join(str(item.change_request_id)
+                                             for item in meeting.agenda_items.all()
+                                             if item.change_request_id),
+                "agenda_other": "\n".join(item.title for item in meeting.agenda_items.all()
+                                          if not item.change_request_id),
+                "status": meeting.status}
+
+
+class MinutesForm(forms.Form):
+    """The minutes, and one decision field per agenda item (decision_<item id>)."""
+
+    minutes = forms.CharField(label=_("Minutes of the meeting"), widget=forms.Textarea,
+                              help_text=_("You can use Markdown."),
+                              error_messages={"required": _("Enter the minutes")})
+
+    def __init__(self, *args, items=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.items = list(items)
+        for item in self.items:
+            self.fields[f"decision_{item.pk}"] = forms.CharField(
+                label=_("Decision on “%(subject)s”") % {"subject": item.subject},
+                required=False, widget=forms.Textarea, initial=item.decision)
+
+    def decisions(self) -> dict:
+        return {item.pk: self.cleaned_data.get(f"decision_{item.pk}", "") for item in self.items}
+
+    def decision_fields(self):
+        return [self[f"decision_{item.pk}"] for item in self.items]

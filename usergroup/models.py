@@ -132,3 +132,72 @@ class Comment(models.Model):
 
     def __str__(self):
         return f"Comment {self.pk} on {self.request_id}"
+
+
+class Meeting(models.Model):
+    """A user-group meeting provider staff run: drafts are theirs alone; once published, members
+    see it, download it and find it in their calendar feed."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+
+    title = models.CharField(_("title"), max_length=TITLE_MAX)
+    starts_at = models.DateTimeField(_("starts"))
+    ends_at = models.DateTimeField(_("ends"))
+    place = models.CharField(_("place"), max_length=200, blank=True)
+    online_link = models.URLField(_("online link"), blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    minutes = models.TextField(_("minutes"), blank=True)
+    # Bumped on every change so calendar apps replace their copy (the .ics SEQUENCE).
+    sequence = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["starts_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(title=""), name="ug_meeting_title_not_empty"),
+            models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")),
+                                   name="ug_meeting_ends_after_start"),
+            models.CheckConstraint(condition=~models.Q(place="", online_link=""),
+                                   name="ug_meeting_place_or_link"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == self.Status.PUBLISHED
+
+
+class AgendaItem(models.Model):
+    """One item on a meeting's agenda: a change request, or a free item with its own title; the
+    decision is written after the meeting."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="agenda_items")
+    position = models.PositiveSmallIntegerField(default=0)
+    change_request = models.ForeignKey(ChangeRequest, on_delete=models.PROTECT, null=True,
+                                       blank=True, related_name="agenda_items")
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    decision = models.TextField(_("decision"), blank=True)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(change_request__isnull=False)
+                                   | ~models.Q(title=""), name="ug_agenda_item_has_subject"),
+            models.UniqueConstraint(fields=["meeting", "change_request"],
+                                    condition=models.Q(change_request__isnull=False),
+                                    name="ug_agenda_request_once_per_meeting"),
+        ]
+
+    def __str__(self):
+        return self.title or str(self.change_request)
+
+    @property
+    def subject(self) -> str:
+        return self.change_request.title if self.change_request_id else self.title

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -14,7 +15,7 @@ from tenants.models import ClientOrganisation
 from . import access, queries, services
 from .forms import CommentForm, FilterForm, HideForm, MergeForm, RequestForm, StatusForm
 from .markdown import render as render_markdown
-from .models import ChangeRequest, Comment, Merge, Vote
+from .models import ChangeRequest, Comment, Meeting, Merge, Vote
 
 
 def _add_errors(form, error: ValidationError) -> None:
@@ -80,6 +81,10 @@ def _detail_context(request, change_request, **forms):
         comments = comments.filter(hidden=False)
     merge = (Merge.objects.filter(source=change_request, undone_at__isnull=True)
              .order_by("-at").first())
+    agenda_items = (change_request.agenda_items.select_related("meeting")
+                    .order_by("meeting__starts_at"))
+    if not context["is_moderator"]:
+        agenda_items = agenda_items.filter(meeting__status=Meeting.Status.PUBLISHED)
     return {
         **context, "change_request": change_request,
         "description_html": render_markdown(change_request.description),
@@ -88,6 +93,7 @@ def _detail_context(request, change_request, **forms):
         "comments": [(c, render_markdown(c.body)) for c in comments],
         "history": change_request.status_changes.select_related("by"),
         "merged_from": change_request.merged_from.all(), "merge": merge,
+        "agenda_items": agenda_items, "now": timezone.now(),
         "comment_form": forms.get("comment_form") or CommentForm(),
         "status_form": forms.get("status_form") or StatusForm(),
         "merge_form": forms.get("merge_form") or MergeForm(),
