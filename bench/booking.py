@@ -47,6 +47,8 @@ What it measures (it prints figures; nothing here is a timed test):
     TENANT_LIMIT_SET_CALLS=True shows what django-tenants' per-statement `SET search_path`
     costs (the project does not set it; the figure is for a proposal). --profile adds a
     cProfile of 300 service-layer holds + bookings.
+    A service run with booking.usage.on_event made a no-op shows what the billing ledger's row
+    (written in every confirmed booking's transaction) costs: the goal is at least 90 %.
 
 (c) Availability search: in one client 300 venues (placed at random postcode-sector centroids
     across the UK), 20,000 course dates (10% online, 10% Welsh, from 4 weeks ago to 20 weeks
@@ -431,9 +433,22 @@ def throughput(organisation, count: int, url: str, *, rounds: int, profile: bool
             else:
                 settings.TENANT_LIMIT_SET_CALLS = limit_set_calls
 
+    from booking import usage
+
+    record_usage = usage.on_event
+
+    def service_without_ledger(offer_id, session_id):
+        # The billing ledger's row per confirmed booking left out, to price it (issue 10).
+        usage.on_event = lambda event: None
+        try:
+            service(offer_id, session_id)
+        finally:
+            usage.on_event = record_usage
+
     raw = RawBooking(url, organisation.schema_name)
     paths = {
         "service": service,
+        "service_without_ledger": service_without_ledger,
         "service_limit_set_calls": service_limited,
         "raw_minimal": lambda offer_id, session_id: raw.minimal(offer_id, session_id,
                                                                 timezone.now()),
@@ -664,8 +679,9 @@ def report(args, url, race_results, runs, search_data, search_results, explained
         print(" | ".join(cell.rjust(w) for cell, w in zip(row, widths, strict=True)))
     print()
 
-    service, raw_min, raw_svc, limited = (runs["service"], runs["raw_minimal"],
-                                          runs["raw_as_service"], runs["service_limit_set_calls"])
+    service, raw_min, raw_svc, limited, unbilled = (
+        runs["service"], runs["raw_minimal"], runs["raw_as_service"],
+        runs["service_limit_set_calls"], runs["service_without_ledger"])
     print(f"(b) Throughput: {len(service):,} holds + bookings per path, one after another, each "
           f"on its own offer, {CAPACITY}-seat course dates; the paths interleaved in "
           f"{args.rounds} rounds (Django's connection for the service, one psycopg2 connection "
@@ -682,6 +698,7 @@ def report(args, url, race_results, runs, search_data, search_results, explained
                      for i, (h, w) in enumerate(zip(header, widths, strict=True))))
     print("-+-".join("-" * w for w in widths))
     for label, times in (("service layer (place_hold + book)", service),
+                         ("service layer without the billing ledger's row", unbilled),
                          ("service layer, TENANT_LIMIT_SET_CALLS=True", limited),
                          ("raw SQL, one transaction (psycopg2)", raw_min),
                          ("raw SQL, as the service does it (psycopg2)", raw_svc)):
@@ -690,6 +707,8 @@ def report(args, url, race_results, runs, search_data, search_results, explained
                  f"{rate(times) / rate(raw_svc):.2f}")
         print(" | ".join(c.rjust(w) if i else c.ljust(w)
                          for i, (c, w) in enumerate(zip(cells, widths, strict=True))))
+    print(f"    with the ledger's row, the service runs at {rate(service) / rate(unbilled):.0%} of "
+          "its rate without it (goal: at least 90%)")
     print()
 
     print(f"(c) Availability search: {search_data['venues']} venues, {search_data['sessions']:,} "

@@ -14,8 +14,9 @@ from billing.models import UsageRecord
 class BillableEvent:
     source_event_id: str
     kind: str  # UsageRecord.Kind
-    channel: str  # UsageRecord.Channel, or "" for calls and credits
+    channel: str  # UsageRecord.Channel, or "" for calls, credits and card payments
     occurred_at: datetime
+    amount_pence: int = 0  # a card payment's amount
 
 
 def record_usage(client_id: int, event: BillableEvent) -> UsageRecord:
@@ -25,7 +26,7 @@ def record_usage(client_id: int, event: BillableEvent) -> UsageRecord:
         raise ValueError(f"unknown usage kind {event.kind!r}")
     return UsageRecord.objects.create(
         client_id=client_id, source_event_id=event.source_event_id, kind=event.kind,
-        channel=event.channel, occurred_at=event.occurred_at)
+        channel=event.channel, occurred_at=event.occurred_at, amount_pence=event.amount_pence)
 
 
 _recounters = []
@@ -47,6 +48,7 @@ def record_history(client_id: int, events: list[BillableEvent]) -> int:
     events never passed through `record_usage`. A row already there is left as it is."""
     rows = UsageRecord.objects.bulk_create(
         [UsageRecord(client_id=client_id, source_event_id=event.source_event_id,
-                     kind=event.kind, channel=event.channel, occurred_at=event.occurred_at)
+                     kind=event.kind, channel=event.channel, occurred_at=event.occurred_at,
+                     amount_pence=event.amount_pence)
          for event in events], ignore_conflicts=True, batch_size=2000)
     return len(rows)

@@ -99,6 +99,7 @@ class UsageRecord(AppendOnly):
         BOOKING_CONFIRMED = "booking_confirmed", _("Booking confirmed")
         BOOKING_CANCELLED_CREDIT = "booking_cancelled_credit", _("Cancellation credited")
         CALL_LOGGED = "call_logged", _("Call logged")
+        CARD_PAYMENT = "card_payment", _("Card payment taken")
 
     class Channel(models.TextChoices):
         ONLINE = "online", _("Online")
@@ -110,6 +111,8 @@ class UsageRecord(AppendOnly):
     source_event_id = models.CharField(max_length=64)
     kind = models.CharField(max_length=32, choices=Kind.choices)
     channel = models.CharField(max_length=16, choices=Channel.choices, blank=True)
+    # What a card payment took (its processing is passed through at the plan's rate); 0 else.
+    amount_pence = models.PositiveIntegerField(default=0)
     occurred_at = models.DateTimeField()
     recorded_at = models.DateTimeField(auto_now_add=True)
 
@@ -122,6 +125,10 @@ class UsageRecord(AppendOnly):
                 condition=~models.Q(kind="booking_confirmed") | models.Q(
                     channel__in=["online", "telephone", "staff"]),
                 name="billing_booking_usage_has_channel"),
+            models.CheckConstraint(
+                condition=models.Q(kind="card_payment", amount_pence__gt=0)
+                | (~models.Q(kind="card_payment") & models.Q(amount_pence=0)),
+                name="billing_amount_only_on_card_payments"),
         ]
         indexes = [models.Index(fields=["client", "occurred_at"])]
 
@@ -228,6 +235,7 @@ class InvoiceLine(models.Model):
         TIER_FLAT = "tier_flat", _("Tier flat fee")
         SURCHARGE = "surcharge", _("Contact-centre surcharge")
         CALLS = "calls", _("Calls logged")
+        CARD_FEES = "card_fees", _("Card processing")
         MINIMUM = "minimum", _("Monthly minimum top-up")
         ADJUSTMENT = "adjustment", _("Adjustment for an earlier month")
 

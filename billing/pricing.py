@@ -17,6 +17,7 @@ class Prices:
     call_fee_pence: int = 0
     monthly_minimum_pence: int = 0
     credit_cancellations: bool = True
+    card_rate_basis_points: int = 0
 
     @classmethod
     def of(cls, version) -> "Prices":
@@ -24,7 +25,8 @@ class Prices:
                    telephone_surcharge_pence=version.telephone_surcharge_pence,
                    call_fee_pence=version.call_fee_pence,
                    monthly_minimum_pence=version.monthly_minimum_pence,
-                   credit_cancellations=version.credit_cancellations)
+                   credit_cancellations=version.credit_cancellations,
+                   card_rate_basis_points=version.card_rate_basis_points)
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class Usage:
     staff: int = 0
     cancelled_credits: int = 0
     calls: int = 0
+    card_pence: int = 0  # card payments taken for the client in the month
 
     @property
     def confirmed(self) -> int:
@@ -95,6 +98,11 @@ def tier_lines(mode: str, tiers: list, quantity: int) -> list[Line]:
     return lines
 
 
+def card_fee_pence(taken_pence: int, rate_basis_points: int) -> int:
+    """Card processing passed through at the plan's rate, rounded half up to the penny."""
+    return (taken_pence * rate_basis_points + 5000) // 10000
+
+
 def vat_on(subtotal_pence: int, rate_basis_points: int) -> int:
     """VAT rounded half up to the penny (on a negative amount, half away from zero)."""
     sign = -1 if subtotal_pence < 0 else 1
@@ -105,8 +113,8 @@ def price(prices: Prices, usage: Usage, vat_rate_basis_points: int, *,
           minimum_pence: int | None = None, adjustments: tuple = ()) -> Priced:
     """The month's invoice: bookings (net of credited cancellations where the plan credits
     them) through the tiers, the contact-centre surcharge, calls, a top-up to the monthly
-    minimum (`minimum_pence` overrides the plan's, e.g. pro-rated), adjustments for earlier
-    months, then VAT."""
+    minimum (`minimum_pence` overrides the plan's, e.g. pro-rated), card processing at the
+    plan's rate, adjustments for earlier months, then VAT."""
     billable = usage.confirmed
     if prices.credit_cancellations:
         billable = max(0, billable - usage.cancelled_credits)
@@ -124,6 +132,14 @@ def price(prices: Prices, usage: Usage, vat_rate_basis_points: int, *,
         top_up = minimum - subtotal
         lines.append(Line("minimum", _("Top-up to the monthly minimum"), 1, top_up, top_up))
         subtotal = minimum
+    # Card processing is passed through, so it never counts towards the minimum.
+    card_fee = card_fee_pence(usage.card_pence, prices.card_rate_basis_points)
+    if card_fee:
+        lines.append(Line("card_fees", _("Card processing: %(rate)s%% of £%(taken)s taken by "
+                                         "card") % {
+            "rate": f"{prices.card_rate_basis_points / 100:g}",
+            "taken": f"{usage.card_pence / 100:,.2f}"}, 1, card_fee, card_fee))
+        subtotal += card_fee
     for line in adjustments:  # corrections of earlier, finalised months (after the minimum)
         lines.append(line)
         subtotal += line.amount_pence

@@ -59,6 +59,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from django.db import transaction
 from django.db.models import Count, F
 from django.utils import timezone
 from django_tenants.utils import schema_context
@@ -83,6 +84,7 @@ from booking.services.changes import (
     transfer_booking,
     withdraw_offer,
 )
+from booking.services.closures import Nation, closed_days
 from booking.services.events import log_event
 from booking.services.offer_import import import_offers
 from booking.services.offers import expire_offers, record_outcome
@@ -96,6 +98,7 @@ HISTORIC_OFFERS = 40  # of the 300: booked on past course dates, with outcomes
 EXPIRED_OFFERS = 10  # of the 300: critical date passed, never booked
 FIRST_DAY = 3  # course dates from today + 3 days ...
 LAST_DAY = 42  # ... to today + 6 weeks
+HISTORY_DAYS = 60  # past course dates go back at most five weeks and a few days
 SLOTS = {"morning": time(9, 0), "afternoon": time(13, 30), "evening": time(18, 0)}
 AGENT = "agent@waymark.test"  # the contact-centre agent on telephone bookings
 OFFENDER = "offender"  # the actor of the online journey (booking/site/journey.py)
@@ -301,7 +304,8 @@ def seed_client_demo(organisation, *, today: date | None = None) -> dict:
         now = timezone.make_aware(datetime.combine(today, timezone.localtime(real_now).time()))
     admin = _admin_label(organisation)
     with schema_context(organisation.schema_name):
-        seeder = _Seeder(organisation.slug, data, today=today, now=now, admin=admin)
+        seeder = _Seeder(organisation.slug, data, today=today, now=now, admin=admin,
+                         nation=organisation.nation)
         seeder.run()
         return {
             "client": organisation.slug,
@@ -347,7 +351,8 @@ def local_at(day: date, at: time) -> datetime:
 # --- The seeder ----------------------------------------------------------------------------
 
 class _Seeder:
-    def __init__(self, slug: str, data: dict, *, today: date, now: datetime, admin: str):
+    def __init__(self, slug: str, data: dict, *, today: date, now: datetime, admin: str,
+                 nation: str = Nation.ENGLAND_WALES):
         self.slug = slug
         self.data = data
         self.prefix = data["prefix"]
@@ -361,6 +366,9 @@ class _Seeder:
         self.venues: list[Venue] = []
         self.welsh_venue_ids: set[int] = set()
         self.trainers: list[tuple[Trainer, DemoTrainer]] = []
+        # Bank holidays (and closures): the demo schedules nothing on them, as staff cannot.
+        self.closed = set(closed_days(today - timedelta(days=HISTORY_DAYS),
+                                      today + timedelta(days=LAST_DAY), nation=nation))
 
     def run(self) -> None:
         self.seed_venues()
@@ -407,6 +415,9 @@ class _Seeder:
         rows = []
         day = first
         while day <= last:
+            if day in self.closed:
+                day += timedelta(days=1)
+                continue
             weekday = day.weekday()
             week = day.isocalendar().week
             taken: set[tuple[int, str]] = set()
@@ -639,6 +650,12 @@ class _Seeder:
                 person, local_at(person["offence_date"] + timedelta(days=rng.randint(5, 12)),
                                  time(7, 30)))
 
+    def _open_weekday_on_or_before(self, day: date) -> date:
+        day = _weekday_on_or_before(day)
+        while day in self.closed:
+            day = _weekday_on_or_before(day - timedelta(days=1))
+        return day
+
     def seed_history(self, people: list[dict], rng: random.Random) -> None:
         """Course dates 1–5 weeks ago, status completed, with bookings and outcomes.
 
@@ -651,15 +668,15 @@ class _Seeder:
         for weeks_ago, (index, slot) in zip(range(5, 0, -1), [(0, "morning"), (1, "afternoon"),
                                                                (2, "evening"), (3, "morning"),
                                                                (4, "afternoon")], strict=True):
-            day = _weekday_on_or_before(self.today - timedelta(weeks=weeks_ago, days=index % 3))
+            day = self._open_weekday_on_or_before(self.today - timedelta(weeks=weeks_ago, days=index % 3))
             rows.append(dict(day=day, slot=slot, code="NSAC",
                              venue=self.venues[index % len(self.venues)],
                              language="cy" if self.welsh and index == 1 else "en"))
-        rows.append(dict(day=_weekday_on_or_before(self.today - timedelta(days=9)),
+        rows.append(dict(day=self._open_weekday_on_or_before(self.today - timedelta(days=9)),
                          slot="evening", code="NSAC", venue=None))
-        rows.append(dict(day=_weekday_on_or_before(self.today - timedelta(days=16)),
+        rows.append(dict(day=self._open_weekday_on_or_before(self.today - timedelta(days=16)),
                          slot="morning", code="NMAC", venue=self.venues[0]))
-        rows.append(dict(day=_weekday_on_or_before(self.today - timedelta(days=23)),
+        rows.append(dict(day=self._open_weekday_on_or_before(self.today - timedelta(days=23)),
                          slot="evening", code="WDU", venue=self.venues[0]))
         sessions = self.seed_sessions(self.today, self.today, rows=rows,
                                       status=CourseSession.Status.COMPLETED)
@@ -695,23 +712,25 @@ class _Seeder:
             actor = {Channel.ONLINE: OFFENDER, Channel.TELEPHONE: AGENT}.get(channel, self.admin)
             ctype = self.course_types[course_type]
             fees = fee_breakdown(ctype)
-            booking = Booking.objects.create(
-                reference="".join(rng.choice(REFERENCE_ALPHABET) for _ in range(8)),
-                offer=offer, session=session, channel=channel,
-                status=Booking.Status.CONFIRMED, fee_pence=fees["total_pence"],
-                fee_snapshot=fees, policy_snapshot=policy_snapshot(ctype), made_by=actor,
-                confirmed_at=booked_at,
-            )
-            Booking.objects.filter(pk=booking.pk).update(created_at=booked_at)
-            CourseSession.objects.filter(pk=session.pk).update(
-                seats_booked=F("seats_booked") + 1)
-            offer.status = Offer.Status.BOOKED
-            offer.save(update_fields=["status"])
-            Offer.objects.filter(pk=offer.pk).update(updated_at=booked_at)
-            log_event(offer, "booking.confirmed", channel=channel, actor=actor, booking=booking,
-                      now=booked_at, after={"session": session.pk, "status": booking.status,
-                                            "fee_pence": booking.fee_pence,
-                                            "note": "demo history, written directly"})
+            # One transaction per booking, as a service would: the event's usage row with it.
+            with transaction.atomic():
+                booking = Booking.objects.create(
+                    reference="".join(rng.choice(REFERENCE_ALPHABET) for _ in range(8)),
+                    offer=offer, session=session, channel=channel,
+                    status=Booking.Status.CONFIRMED, fee_pence=fees["total_pence"],
+                    fee_snapshot=fees, policy_snapshot=policy_snapshot(ctype), made_by=actor,
+                    confirmed_at=booked_at,
+                )
+                Booking.objects.filter(pk=booking.pk).update(created_at=booked_at)
+                CourseSession.objects.filter(pk=session.pk).update(
+                    seats_booked=F("seats_booked") + 1)
+                offer.status = Offer.Status.BOOKED
+                offer.save(update_fields=["status"])
+                Offer.objects.filter(pk=offer.pk).update(updated_at=booked_at)
+                log_event(offer, "booking.confirmed", channel=channel, actor=actor, booking=booking,
+                          now=booked_at, after={"session": session.pk, "status": booking.status,
+                                                "fee_pence": booking.fee_pence,
+                                                "note": "demo history, written directly"})
             # --- end of the direct writes: the outcome goes through the service ---------------
             trainer = session.trainers.order_by("pk").first()
             record_outcome(

@@ -3,7 +3,8 @@
 
 A booking confirmed is billed once, by the channel it was made through; a transfer is not a
 new booking ("booking.transferred" is not billable); a cancellation of a booking that had been
-confirmed is a credit (the plan decides whether it is deducted); every logged call is billed."""
+confirmed is a credit (the plan decides whether it is deducted); every logged call is billed;
+every card payment taken is recorded with its amount (its processing is passed through)."""
 
 from django.db import connection
 from django_tenants.utils import get_public_schema_name
@@ -14,6 +15,7 @@ from tenants.models import ClientOrganisation
 CONFIRMED = "booking_confirmed"
 CREDIT = "booking_cancelled_credit"
 CALL = "call_logged"
+CARD = "card_payment"
 
 
 def billing_channel(booking_channel: str) -> str:
@@ -45,6 +47,10 @@ def billable(event):
     if (event.kind == "booking.cancelled" and booking is not None
             and booking.confirmed_at is not None):
         return BillableEvent(f"offer_event:{event.pk}", CREDIT, "", event.occurred_at)
+    amount = (event.after or {}).get("amount_pence") or 0
+    if event.kind == "payment.succeeded" and amount > 0:
+        return BillableEvent(f"offer_event:{event.pk}", CARD, "", event.occurred_at,
+                             amount_pence=amount)
     return None
 
 
@@ -71,7 +77,7 @@ def billable_ids(start, end) -> set[str]:
 
     ids = set()
     events = (OfferEvent.objects.select_related("booking")
-              .filter(kind__in=("booking.confirmed", "booking.cancelled"),
+              .filter(kind__in=("booking.confirmed", "booking.cancelled", "payment.succeeded"),
                       occurred_at__gte=start, occurred_at__lt=end))
     for event in events.iterator():
         if billable(event) is not None:

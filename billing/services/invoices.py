@@ -42,6 +42,7 @@ def usage_in(client, period: date) -> Usage:
         staff=Count("pk", filter=Q(kind="booking_confirmed", channel="staff")),
         cancelled_credits=Count("pk", filter=Q(kind="booking_cancelled_credit")),
         calls=Count("pk", filter=Q(kind="call_logged")),
+        card_pence=Sum("amount_pence", filter=Q(kind="card_payment"), default=0),
     )
     return Usage(**counts)
 

@@ -33,6 +33,11 @@ CELERY_BEAT_SCHEDULE = {
     "billing-mark-overdue": {"task": "billing.mark_overdue",
                              "schedule": crontab(minute=0, hour=6),
                              "options": {"expires": 6 * 3600}},
+    # Each client's usage rows against its own events for the open month: any difference is
+    # logged as an error (there should be none).
+    "billing-check-ledger": {"task": "billing.check_ledger",
+                             "schedule": crontab(minute=45, hour=2),
+                             "options": {"expires": 6 * 3600}},
     "expire-offers-nightly": _every_client(
         "booking.expire_offers", crontab(minute=15, hour=0), expires=6 * 3600),
     "send-reminders-daily": _every_client(

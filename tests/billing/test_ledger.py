@@ -1,6 +1,6 @@
 """The usage ledger: a row exists exactly when its billable event does."""
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -146,3 +146,38 @@ def test_an_event_in_a_schema_entered_by_name_is_billed_to_its_client(essex):
         booking = admin_booking(make_offer(now=now), make_session(now=now), now=now)
         event = OfferEvent.objects.get(kind="booking.confirmed", booking=booking)
     assert usage(client=essex, source_event_id=f"offer_event:{event.pk}")
+
+
+def test_a_card_payment_is_recorded_with_its_amount_and_billed(essex):
+    """payment.succeeded (settle_payment's event, every card payment once) writes a
+    card_payment row with its amount; month close passes it through at the plan's rate."""
+    from datetime import date, datetime
+
+    from django.db import connection
+
+    from billing.services import invoices, plans
+    from booking.services.events import log_event
+
+    from .conftest import FROM, make_plan
+
+    now = datetime(2026, 10, 5, 12, tzinfo=UTC)
+    booking = paid_booking(make_offer(now=now), make_session(now=now), now=now)
+    with transaction.atomic():
+        event = log_event(booking.offer, "payment.succeeded", channel="online", actor="stripe",
+                          booking=booking, now=now,
+                          after={"payment_intent": "pi_x", "amount_pence": 9900})
+        log_event(booking.offer, "payment.declined", channel="online", actor="stripe",
+                  booking=booking, now=now, after={"amount_pence": 9900})
+    [row] = usage(client=essex, kind="card_payment")
+    assert (row.source_event_id, row.amount_pence) == (f"offer_event:{event.pk}", 9900)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        UsageRecord.objects.create(client=essex, source_event_id="bad", kind="card_payment",
+                                   amount_pence=0, occurred_at=now)
+
+    connection.set_schema_to_public()
+    plans.assign_plan(essex, make_plan("cards", "graduated", card_rate_basis_points=150),
+                      valid_from=FROM, acting_user="tests")
+    [invoice] = invoices.close_month(date(2026, 10, 1), acting_user="tests",
+                                     now=datetime(2026, 11, 2, tzinfo=UTC))
+    card = invoice.lines.get(kind="card_fees")
+    assert card.amount_pence == 149  # 1.5 % of £99.00 = 148.5p, half up

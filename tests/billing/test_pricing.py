@@ -1,6 +1,6 @@
 """The pure pricing function, against totals worked by hand."""
 
-from billing.pricing import Prices, Usage, price, tier_lines, vat_on
+from billing.pricing import Prices, Usage, card_fee_pence, price, tier_lines, vat_on
 
 TIERS = [
     {"first": 1, "last": 100, "unit_pence": 200, "flat_pence": 1000},
@@ -72,3 +72,21 @@ def test_vat_rounds_half_up():
     assert vat_on(3, 2000) == 1  # 0.6 → 1
     assert vat_on(1250, 1750) == 219  # 218.75
     assert vat_on(-3, 2000) == -1
+
+
+def test_card_processing_is_passed_through_outside_the_minimum():
+    from dataclasses import replace
+
+    prices = Prices(mode="volume", tiers=SMALL, monthly_minimum_pence=5000,
+                    card_rate_basis_points=150)
+    # £333.33 taken by card at 1.5 % = 499.995p → 500p, after the top-up (which it never
+    # fills): 4 × 300 = 1200, top-up 3800 to 5000, card 500: 5500, VAT 1100.
+    priced = price(prices, replace(USAGE, card_pence=33333), 2000)
+    assert [line.kind for line in priced.lines] == ["tier", "minimum", "card_fees"]
+    assert priced.lines[-1].amount_pence == 500
+    assert "1.5% of £333.33" in priced.lines[-1].description
+    assert (priced.subtotal_pence, priced.vat_pence) == (5500, 1100)
+    assert card_fee_pence(33333, 150) == 500 and card_fee_pence(33, 150) == 0
+    # No rate, or nothing taken by card: no line.
+    assert "card_fees" not in [line.kind for line in price(
+        replace(prices, card_rate_basis_points=0), replace(USAGE, card_pence=33333), 2000).lines]

@@ -260,7 +260,7 @@ def test_beat_runs_month_close_finalisation_the_retry_job_and_the_overdue_sweep(
                for entry in settings.CELERY_BEAT_SCHEDULE.values()
                if entry["task"].startswith("billing.")}
     assert set(billing) == {"billing.close_last_month", "billing.finalise_due",
-                            "billing.send_unsent", "billing.mark_overdue"}
+                            "billing.send_unsent", "billing.mark_overdue", "billing.check_ledger"}
     assert all(name in app.tasks for name in billing)
     assert billing["billing.close_last_month"].day_of_month == {1}
     assert billing["billing.send_unsent"].minute == {0, 15, 30, 45}
