@@ -42,6 +42,12 @@ class ClientOrganisation(TenantMixin):
         ENGLISH = "en", _("English only")
         WELSH_AND_ENGLISH = "cy-en", _("Welsh and English")
 
+    class Nation(models.TextChoices):
+        # Whose bank holidays the client's course dates avoid (each nation keeps its own list).
+        ENGLAND_WALES = "england_wales", _("England and Wales")
+        SCOTLAND = "scotland", _("Scotland")
+        NORTHERN_IRELAND = "northern_ireland", _("Northern Ireland")
+
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=50, unique=True)
     kind = models.CharField(max_length=32, choices=Kind.choices)
@@ -66,6 +72,7 @@ class ClientOrganisation(TenantMixin):
     # none at all means the default (tenants.opening_hours.weekly_hours reads them).
     opening_hours = models.JSONField(default=dict, blank=True)
     languages = models.CharField(max_length=8, choices=Languages.choices, default=Languages.ENGLISH)
+    nation = models.CharField(max_length=20, choices=Nation.choices, default=Nation.ENGLAND_WALES)
 
     # The client's own merchant account: a Stripe connected account, charged directly.
     stripe_account_id = models.CharField(max_length=64, blank=True)

@@ -76,6 +76,7 @@ class NewClient:
     contact_phone: str = ""
     contact_email: str = ""
     languages: str = ClientOrganisation.Languages.ENGLISH
+    nation: str = ClientOrganisation.Nation.ENGLAND_WALES
     domain: str = ""
     opening_hours: dict = field(default_factory=lambda: dict(DEFAULT_HOURS))
     # The code of the price plan billing puts the client on from the onboarding day; "" for none
@@ -111,6 +112,8 @@ def validate_new_client(new: NewClient) -> None:
         add("kind", _("Choose the kind of organisation."))
     if new.languages not in ClientOrganisation.Languages.values:
         add("languages", _("Choose the languages the site offers."))
+    if new.nation not in ClientOrganisation.Nation.values:
+        add("nation", _("Choose whose bank holidays apply."))
     if new.languages == ClientOrganisation.Languages.WELSH_AND_ENGLISH and not (
         new.display_name_cy.strip()
     ):
@@ -177,6 +180,7 @@ def onboard_client(new: NewClient, *, acting_user, ip_address: str | None = None
                 contact_phone=new.contact_phone,
                 contact_email=new.contact_email,
                 languages=new.languages,
+                nation=new.nation,
                 opening_hours=new.opening_hours,
             )
             organisation.save(verbosity=0)

@@ -13,6 +13,7 @@ from accounts.roles import CLIENT_ROLES, Role
 from booking.form_fields import EMAIL_TOO_LONG, FeeWaiverMixin, column_length
 from booking.models import (
     Booking,
+    Closure,
     CorrespondenceTemplate,
     CourseType,
     DeliveryMode,
@@ -360,6 +361,21 @@ class TrainerAbsenceForm(forms.Form):
         return cleaned
 
 
+class ClosureForm(forms.Form):
+    first_day = _date_field(_("First day closed"), required_message=_("Enter the first day closed"))
+    last_day = _date_field(_("Last day closed"), required_message=_("Enter the last day closed"))
+    reason = forms.CharField(label=_("Reason"), max_length=column_length(Closure, "reason"),
+                             help_text=_("For example, staff training day"),
+                             error_messages=required(_("Enter why you are closed")))
+
+    def clean(self):
+        cleaned = super().clean()
+        first, last = cleaned.get("first_day"), cleaned.get("last_day")
+        if first and last and last < first:
+            self.add_error("last_day", _("The last day must be on or after the first day."))
+        return cleaned
+
+
 MAX_DAYS_AHEAD = 731
 
 
@@ -412,9 +428,17 @@ class _SessionFields(forms.Form):
 
 
 class SessionForm(_SessionFields):
-    field_order = ["course_type", "delivery_mode", "venue", "start_date", "start_time",
-                   "capacity", "language", "trainers", "joining_url"]
+    field_order = ["course_type", "delivery_mode", "venue", "start_date", "run_anyway",
+                   "start_time", "capacity", "language", "trainers", "joining_url"]
     start_date = _date_field(_("Date"), required_message=_("Enter the date of the course"))
+    # Shown only once the date has been refused as a bank holiday or closure (hide_run_anyway).
+    run_anyway = forms.BooleanField(
+        label=_("Run it anyway"), required=False,
+        help_text=_("Schedule this date even though it is a bank holiday or a day you are "
+                    "closed. The audit trail records that you chose to."))
+
+    def hide_run_anyway(self):
+        self.fields.pop("run_anyway", None)
 
 
 class SeriesForm(_SessionFields):

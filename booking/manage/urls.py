@@ -58,6 +58,7 @@ urlpatterns = [
     path("configure/trainers/", configure.trainers, name="trainers"),
     path("configure/trainers/new/", configure.trainer_create, name="trainer_create"),
     path("configure/trainers/<int:trainer_id>/", configure.trainer_edit, name="trainer"),
+    path("configure/closures/", configure.closures, name="closures"),
     path("configure/branding/", configure.branding, name="branding"),
     path("configure/correspondence/", correspondence.template_list, name="correspondence"),
     path("configure/correspondence/<str:kind>/<str:language>/", correspondence.template_edit,

@@ -13,6 +13,7 @@ from .catalogue import (  # noqa: F401
     Venue,
     every_day,
 )
+from .closures import Closure  # noqa: F401
 from .correspondence import CorrespondenceTemplate  # noqa: F401
 from .events import OfferEvent  # noqa: F401
 from .offers import Offer  # noqa: F401

@@ -10,6 +10,7 @@ after commit.
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import prefetch_related_objects
 from django.utils import formats, timezone
@@ -31,6 +32,7 @@ from booking.models import (
 from tenants.opening_hours import DAYS
 
 from .changes import drop_move, fee_paid
+from .closures import ClosedDay, client_nation, closed_days
 from .editing import field_errors, snapshot
 from .events import log_event
 
@@ -142,10 +144,44 @@ def _session_snapshot(session: CourseSession) -> dict:
     return data
 
 
+class ClosedDayError(ValidationError):
+    """A date falls on a bank holiday or closure: the administrator may choose to run it anyway."""
+
+
+@dataclass(frozen=True)
+class CreatedSeries:
+    created: list[CourseSession]
+    # The weeks left out, each with why (a bank holiday or one of the client's closures).
+    skipped: tuple[ClosedDay, ...]
+
+
 def create_sessions(spec: SessionSpec, starts: list[datetime], *, actor, organisation=None,
-                    ip_address=None, now=None) -> list[CourseSession]:
-    """Create one date, or a series (one per start), all or none. Each runs for the course
-    type's duration; every trainer must be qualified and free for every date."""
+                    ip_address=None, now=None, run_on_closed_days=False) -> list[CourseSession]:
+    """Create one date, or several (one per start), all or none. Each runs for the course
+    type's duration; every trainer must be qualified and free for every date. A date on a bank
+    holiday of the client's nation or one of its closures is refused (ClosedDayError, naming
+    the day) unless `run_on_closed_days`, and then its audit entry says so."""
+    return _create_sessions(spec, starts, actor=actor, organisation=organisation,
+                            ip_address=ip_address, now=now,
+                            on_closed="run" if run_on_closed_days else "refuse").created
+
+
+def create_series(spec: SessionSpec, starts: list[datetime], *, actor, organisation=None,
+                  ip_address=None, now=None) -> CreatedSeries:
+    """A weekly series: as create_sessions, but the weeks that fall on a bank holiday or a
+    closure are left out, and named in the result."""
+    return _create_sessions(spec, starts, actor=actor, organisation=organisation,
+                            ip_address=ip_address, now=now, on_closed="skip")
+
+
+def _closed_starts(starts, organisation) -> dict[datetime, ClosedDay]:
+    days = [timezone.localtime(start).date() for start in starts]
+    closed = closed_days(min(days), max(days), nation=client_nation(organisation))
+    return {start: closed[day] for start, day in zip(starts, days, strict=True) if day in closed}
+
+
+def _create_sessions(spec: SessionSpec, starts: list[datetime], *, actor, organisation, ip_address,
+                     now, on_closed: str) -> CreatedSeries:
     now = now or timezone.now()
     if not starts:
         raise field_errors(count=_("Enter how many dates to create."))
@@ -176,6 +212,18 @@ def create_sessions(spec: SessionSpec, starts: list[datetime], *, actor, organis
             raise field_errors(capacity=_("Capacity must be at least 1."))
         _check_trainers(trainers, course_type)
         duration = timedelta(minutes=course_type.duration_minutes)
+        closed = _closed_starts(starts, organisation)
+        if closed and on_closed == "refuse":
+            # A trainer's problem first: "Run it anyway" is offered only when it would work.
+            for start in sorted(starts):
+                _check_trainers_available(trainers, start)
+                _check_trainers_free(trainers, start, start + duration)
+            raise ClosedDayError({"start_date": [closed[start].why() for start in sorted(closed)]})
+        if on_closed == "skip":
+            starts = [start for start in starts if start not in closed]
+            if not starts:
+                raise field_errors(start_date=_("Every week of this series falls on a bank "
+                                                "holiday or a day you are closed."))
         created = []
         for start in sorted(starts):
             _check_trainers_available(trainers, start)
@@ -187,11 +235,15 @@ def create_sessions(spec: SessionSpec, starts: list[datetime], *, actor, organis
             session.full_clean(exclude=["trainers"])
             session.save()
             session.trainers.set(trainers)
+            after = dict(_session_snapshot(session), series_size=len(starts))
+            if start in closed:
+                # Run anyway, on purpose: the trail says who chose to, and which day it was.
+                after["run_on_closed_day"] = closed[start].audit()
             record(actor=actor, action="session.created", obj=session, organisation=organisation,
-                   after=dict(_session_snapshot(session), series_size=len(starts)),
-                   ip_address=ip_address)
+                   after=after, ip_address=ip_address)
             created.append(session)
-        return created
+        skipped = () if on_closed != "skip" else tuple(closed[start] for start in sorted(closed))
+        return CreatedSeries(created, skipped)
 
 
 def update_session(session_id, *, capacity: int, trainer_ids, joining_url: str = "", actor,

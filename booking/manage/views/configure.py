@@ -1,6 +1,8 @@
 """Configuration: course types (fees, policies, lead times, delivery modes), venues, trainers
 and their qualifications, and the client's branding."""
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
@@ -8,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from booking.models import CourseType, Trainer, Venue, every_day
+from booking.models import Closure, CourseType, Trainer, Venue, every_day
 from booking.services.catalogue import (
     TRAINER_FIELDS,
     add_trainer_absence,
@@ -18,11 +20,13 @@ from booking.services.catalogue import (
     save_venue,
     trainer_logins,
 )
+from booking.services.closures import add_closure, closed_days, remove_closure
 from tenants.branding_changes import set_logo, update_branding
 
 from ..access import add_service_errors, ip, page, posted, render_page
 from ..forms import (
     BrandingForm,
+    ClosureForm,
     CourseTypeForm,
     LogoForm,
     TrainerAbsenceForm,
@@ -187,6 +191,42 @@ def trainer_create(request):
 @page(VIEW, CONFIGURE)
 def trainer_edit(request, trainer_id):
     return _trainer_form(request, get_object_or_404(Trainer, pk=trainer_id))
+
+
+# --- Closures and bank holidays -----------------------------------------------------------
+
+BANK_HOLIDAYS_SHOWN_DAYS = 366
+
+
+@page(VIEW, CONFIGURE)
+def closures(request):
+    action = request.POST.get("action") if request.method == "POST" else None
+    form = ClosureForm(request.POST if action == "add" else None)
+    if action == "remove":
+        closure_id = request.POST.get("closure", "")
+        if closure_id.isdigit():
+            remove_closure(int(closure_id), actor=request.user, organisation=request.tenant,
+                           ip_address=ip(request))
+            messages.success(request, _("Closure removed."))
+        return redirect("manage:closures")
+    if action == "add" and form.is_valid():
+        try:
+            add_closure(form.cleaned_data["first_day"], form.cleaned_data["last_day"],
+                        form.cleaned_data["reason"], actor=request.user,
+                        organisation=request.tenant, ip_address=ip(request))
+        except ValidationError as error:
+            add_service_errors(form, error, default_field="first_day")
+        else:
+            messages.success(request, _("Closure added."))
+            return redirect("manage:closures")
+    today = timezone.localdate()
+    holidays = [day for day in closed_days(
+        today, today + timedelta(days=BANK_HOLIDAYS_SHOWN_DAYS),
+        nation=request.tenant.nation).values() if day.holiday]
+    return render_page(request, "manage/configure/closures.html", {
+        "form": form, "closures": Closure.objects.filter(last_day__gte=today),
+        "nation": request.tenant.get_nation_display(),
+        "bank_holidays": sorted(holidays, key=lambda day: day.day)})
 
 
 # --- Branding ---------------------------------------------------------------------------------

@@ -12,7 +12,15 @@ from django.utils.translation import ngettext
 
 from booking.models import Booking, CourseSession, CourseType, Trainer, Venue
 from booking.services.search import live_holds
-from booking.services.sessions import SessionSpec, cancel_session, create_sessions, update_session, weekly_starts
+from booking.services.sessions import (
+    ClosedDayError,
+    SessionSpec,
+    cancel_session,
+    create_series,
+    create_sessions,
+    update_session,
+    weekly_starts,
+)
 
 from ..access import add_service_errors, ip, page, posted, render_page
 from ..forms import CancelSessionForm, SeriesForm, SessionEditForm, SessionForm
@@ -46,34 +54,52 @@ def _spec(cleaned) -> SessionSpec:
         trainer_ids=tuple(cleaned["trainers"]), joining_url=cleaned["joining_url"])
 
 
-def _create(request, form_class, starts_of, template):
-    form = form_class(posted(request), initial={"language": "en"}, **_choices())
-    if request.method == "POST" and form.is_valid():
-        try:
-            created = create_sessions(
-                _spec(form.cleaned_data), starts_of(form.cleaned_data), actor=request.user,
-                organisation=request.tenant, ip_address=ip(request))
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, ngettext("%(count)d course date created.",
-                                               "%(count)d course dates created.",
-                                               len(created)) % {"count": len(created)})
-            return redirect("manage:sessions")
-    return render_page(request, template, {"form": form})
+def _created(request, count, skipped=()):
+    messages.success(request, ngettext("%(count)d course date created.",
+                                       "%(count)d course dates created.", count)
+                     % {"count": count})
+    for day in skipped:
+        messages.warning(request, _("Not scheduled: %(why)s") % {"why": day.why()})
+    return redirect("manage:sessions")
 
 
 @page(VIEW, CONFIGURE)
 def session_create(request):
-    return _create(request, SessionForm, lambda c: [timezone.make_aware(
-        datetime.combine(c["start_date"], c["start_time"]))], "manage/sessions/create.html")
+    form = SessionForm(posted(request), initial={"language": "en"}, **_choices())
+    refused_as_closed = False
+    if request.method == "POST" and form.is_valid():
+        cleaned = form.cleaned_data
+        start = timezone.make_aware(datetime.combine(cleaned["start_date"], cleaned["start_time"]))
+        try:
+            created = create_sessions(
+                _spec(cleaned), [start], actor=request.user, organisation=request.tenant,
+                ip_address=ip(request), run_on_closed_days=cleaned["run_anyway"])
+        except ValidationError as error:
+            add_service_errors(form, error)
+            refused_as_closed = isinstance(error, ClosedDayError)
+        else:
+            return _created(request, len(created))
+    # "Run it anyway" appears only with the refusal it answers (and stays while ticked).
+    if not refused_as_closed and not form.data.get("run_anyway"):
+        form.hide_run_anyway()
+    return render_page(request, "manage/sessions/create.html", {"form": form})
 
 
 @page(VIEW, CONFIGURE)
 def series_create(request):
-    return _create(request, SeriesForm, lambda c: weekly_starts(
-        c["start_date"], c["weekday"], c["start_time"], c["count"]),
-        "manage/sessions/series.html")
+    form = SeriesForm(posted(request), initial={"language": "en"}, **_choices())
+    if request.method == "POST" and form.is_valid():
+        cleaned = form.cleaned_data
+        try:
+            series = create_series(
+                _spec(cleaned), weekly_starts(cleaned["start_date"], cleaned["weekday"],
+                                              cleaned["start_time"], cleaned["count"]),
+                actor=request.user, organisation=request.tenant, ip_address=ip(request))
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            return _created(request, len(series.created), series.skipped)
+    return render_page(request, "manage/sessions/series.html", {"form": form})
 
 
 def _session(session_id):
