@@ -23,20 +23,36 @@ from audit.services import client_ip
 
 from . import second_factor, services
 from .forms import SetPasswordForm, SignInForm, TokenForm
+from .permissions import roles_of
+from .roles import Role
+
+# Client roles whose work is in /manage/; an agent with none of them works in the contact centre.
+MANAGE_ROLES = frozenset({Role.CLIENT_ADMIN, Role.BOOKING_OFFICER, Role.TRAINER, Role.AUDITOR})
 
 
 def _home(request) -> str:
-    if getattr(request, "tenant", None) is None:
-        return reverse("console:home")
+    """Where the signed-in user's own work starts, so nobody lands on a page they may not see."""
+    organisation = getattr(request, "tenant", None)
+    roles = roles_of(request.user, organisation)
+    if organisation is None:
+        # Client staff on the control plane are there for the user group, not the console.
+        return reverse("console:home") if roles else reverse("usergroup:list")
+    if Role.CONTACT_CENTRE_AGENT in roles and not roles & MANAGE_ROLES:
+        return reverse("contact_centre:home")
     return reverse("manage:dashboard")
 
 
-def _next_url(request) -> str:
+def _asked_for(request) -> str:
+    """The safe `next` the user asked for, or "" (never a home chosen before sign-in)."""
     candidate = request.POST.get("next") or request.GET.get("next") or ""
     if url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()},
                                        require_https=request.is_secure()):
         return candidate
-    return _home(request)
+    return ""
+
+
+def _next_url(request) -> str:
+    return _asked_for(request) or _home(request)
 
 
 def _base_template(request) -> str:
@@ -61,7 +77,8 @@ def sign_in(request):
                 return redirect(second_factor.page_url(_next_url(request)))
             return redirect(_next_url(request))
     return render(request, "accounts/sign_in.html",
-                  {"form": form, "next": _next_url(request), "base_template": _base_template(request)})
+                  {"form": form, "next": _asked_for(request),
+                   "base_template": _base_template(request)})
 
 
 def two_factor(request):

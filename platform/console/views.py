@@ -66,15 +66,21 @@ def onboard(request):
 @requires_action("platform.view")
 def client(request, slug):
     organisation = get_object_or_404(ClientOrganisation, slug=slug, is_template=False)
+    return _client_page(request, organisation)
+
+
+def _client_page(request, organisation, *, form=None, merchant_form=None, status=200):
+    """The client page, whole: a form that was refused keeps its input and errors, the other
+    form is drawn afresh (a page redrawn with one form missing had unlabelled fields)."""
     memberships = organisation.memberships.select_related("user").order_by("role", "user__email")
-    audit = AuditEntry.objects.filter(organisation=organisation)[:20]
     return render(request, "console/client.html", {
-        "client": organisation, "memberships": memberships, "audit": audit,
-        "form": StatusChangeForm(),
-        "merchant_form": MerchantAccountForm(initial={
+        "client": organisation, "memberships": memberships,
+        "audit": AuditEntry.objects.filter(organisation=organisation)[:20],
+        "form": form or StatusChangeForm(),
+        "merchant_form": merchant_form or MerchantAccountForm(initial={
             "stripe_account_id": organisation.stripe_account_id,
             "allow_moto": organisation.allow_moto}),
-    })
+    }, status=status)
 
 
 @require_POST
@@ -96,11 +102,7 @@ def merchant_account(request, slug):
                 acting_user=request.user, ip_address=client_ip(request))
     except ValidationError as error:
         add_errors(form, error)
-        return render(request, "console/client.html", {
-            "client": organisation, "form": StatusChangeForm(), "merchant_form": form,
-            "memberships": organisation.memberships.select_related("user"),
-            "audit": AuditEntry.objects.filter(organisation=organisation)[:20],
-        }, status=400)
+        return _client_page(request, organisation, merchant_form=form, status=400)
     except PaymentServiceUnavailable:
         messages.error(request, _("Stripe could not be reached. Try again."))
         return redirect("console:client", slug=slug)
@@ -129,11 +131,7 @@ def change_status(request, slug, action):
                acting_user=request.user, ip_address=client_ip(request))
     except ValidationError as error:
         add_errors(form, error)
-        memberships = organisation.memberships.select_related("user")
-        return render(request, "console/client.html", {
-            "client": organisation, "memberships": memberships, "form": form,
-            "audit": AuditEntry.objects.filter(organisation=organisation)[:20],
-        }, status=400)
+        return _client_page(request, organisation, form=form, status=400)
     messages.success(request, _("Status changed."))
     return redirect("console:client", slug=slug)
 

@@ -40,3 +40,26 @@ def test_trainer_sees_only_their_dates_and_no_offers(world, staff, client):
     assert "ESX-NEAR02" not in page
     assert "Special circumstances" not in page
     assert 'href="/manage/configure/"' not in page
+
+
+def _figures(page: str) -> dict:
+    """What the dashboard counts: each listed date with its fill, and each headline count."""
+    import re
+
+    return {"dates": re.findall(r'waymark-fill">([^<]+)<', page),
+            "counts": re.findall(r'<p class="govuk-body">(\d+ (?:offers?|bookings?|open cases?)\.)'
+                                 r'</p>', page)}
+
+
+def test_every_role_that_sees_the_dashboard_sees_the_same_counts(world, staff, client):
+    make_offer("ESX-NEAR03", critical_in=3)
+    seen = {}
+    for role in (Role.CLIENT_ADMIN, Role.BOOKING_OFFICER, Role.CONTACT_CENTRE_AGENT,
+                 Role.AUDITOR):
+        client.force_login(staff[role])
+        seen[role] = _figures(get(client, "/manage/").content.decode())
+    administrator = seen[Role.CLIENT_ADMIN]
+    # The fixture's world: one date today, two later this fortnight (only those in 7 days list).
+    assert administrator["dates"] == ["1 / 20"]
+    assert "1 offer." in administrator["counts"] and "1 open case." in administrator["counts"]
+    assert seen == {role: administrator for role in seen}

@@ -6,6 +6,8 @@ from datetime import datetime, time, timedelta
 
 from django.utils import timezone
 
+from accounts.permissions import roles_of
+from accounts.roles import Role
 from booking.models import Booking, CourseSession, Offer, SpecialCircumstancesCase
 from booking.services.bookings import HOLD_MINUTES
 
@@ -15,6 +17,13 @@ NEAR_CRITICAL_DAYS = 14
 LISTED = 25
 
 
+def only_own_dates(request) -> bool:
+    """A trainer sees their own dates; every other role sees the whole week, so the figures on
+    the dashboard are the same for everyone who can see it (an agent is no trainer)."""
+    return (sees_only_own_sessions(request)
+            and Role.TRAINER in roles_of(request.user, request.tenant))
+
+
 def week_sessions(request, now):
     today = timezone.localdate(now)
     start = timezone.make_aware(datetime.combine(today, time.min))
@@ -22,7 +31,7 @@ def week_sessions(request, now):
                 .prefetch_related("trainers")
                 .filter(starts_at__gte=start, starts_at__lt=start + timedelta(days=7))
                 .order_by("starts_at", "pk"))
-    if sees_only_own_sessions(request):
+    if only_own_dates(request):
         sessions = sessions.filter(trainers__user_id=request.user.pk).distinct()
     rows = list(sessions)
     todays = [s for s in rows if timezone.localdate(s.starts_at) == today]
