@@ -69,6 +69,7 @@ NAVIGATION = (
     ("/manage/offers/import/", _("Import offers"), "offers.import"),
     ("manage:staff", _("Staff"), "staff.view"),
     ("manage:audit", _("Audit trail"), "client.view_audit"),
+    ("/manage/reports/", _("Reports"), "reports.view"),
     ("/manage/billing/", _("Billing"), "billing.view"),
 )
 

@@ -78,6 +78,9 @@ class Offer(models.Model):
             models.Index(fields=["status", "critical_date"], name="offer_status_critical"),
             models.Index(fields=["last_name", "date_of_birth"], name="offer_name_dob"),
             models.Index(fields=["phone_e164"], name="offer_phone_e164"),
+            # Reports: the offers that arrived in a period, read from the index alone.
+            models.Index(fields=["created_at"], name="offer_arrived",
+                         include=["id", "course_type", "status"]),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(critical_date__gt=models.F("offence_date")),

@@ -68,5 +68,6 @@ PLATFORM_ACTIONS: dict[str, frozenset[str]] = {
     "platform.view_audit": PROVIDER_ROLES,
     "billing.view_all": PROVIDER_ROLES,
     "billing.close_month": frozenset({Role.PROVIDER_ADMIN}),
+    "reports.view_all": PROVIDER_ROLES,
     "usergroup.moderate": PROVIDER_ROLES,
 }

@@ -25,6 +25,7 @@ urlpatterns = [
     path("manage/offers/import/", include((manage_urls.offer_import_patterns, "offer_import"))),
     path("contact-centre/", include("booking.contact_centre.urls")),
     path("manage/billing/", include("billing.urls_client")),
+    path("manage/reports/", include("reports.urls")),
     path("manage/", include("booking.manage.urls")),
     path("", include((site_urls.site_patterns, "site"))),
 ]

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
+from billing.api import InvoiceDetail, InvoiceList, UsageView
 from tenants.api import OrganisationList
 from tenants.webhooks import stripe_webhook
 
@@ -12,6 +13,9 @@ from .health import healthz
 
 api_patterns = [
     path("organisations/", OrganisationList.as_view(), name="organisations"),
+    path("invoices/", InvoiceList.as_view(), name="invoices"),
+    path("invoices/<str:number>/", InvoiceDetail.as_view(), name="invoice"),
+    path("usage/", UsageView.as_view(), name="usage"),
     path("schema/", SpectacularAPIView.as_view(urlconf="config.urls_platform"), name="schema"),
     path("docs/", ApiReference.as_view(url_name="platform_api:schema"), name="docs"),
 ]
@@ -30,5 +34,6 @@ urlpatterns = [
     path("api/platform/v1/", include((api_patterns, "platform_api"))),
     path("billing/", include("billing.urls")),
     path("user-group/", include("usergroup.urls")),
+    path("reports/", include("reports.urls_platform")),
     path("", include("console.urls")),
 ]
