@@ -11,7 +11,9 @@ from django_tenants.utils import schema_context
 
 from accounts.models import Membership, User
 from accounts.roles import Role
+from billing.demo import seed_billing, seed_invoice_history
 from booking.demo import seed_client_demo
+from booking.demo_history import seed_history
 from booking.models import Trainer
 from tenants.models import ClientOrganisation
 from tenants.services import NewClient, connect_merchant_account, onboard_client
@@ -74,6 +76,7 @@ class Command(BaseCommand):
                                   f"{offer['postcode']:<8}  {offer['course_type']:<4}  "
                                   f"{offer['critical_date']:%Y-%m-%d}  {offer['status']}")
         self._staff_per_role()
+        self._history()
         self.stdout.write(self.style.SUCCESS("Demo ready: logins are listed in README.md."))
 
     def _staff_per_role(self):
@@ -94,6 +97,20 @@ class Command(BaseCommand):
                             Trainer.objects.filter(pk=first.pk).update(user_id=user.pk)
             Membership.objects.get_or_create(user=shared_agent, organisation=organisation,
                                              role=Role.CONTACT_CENTRE_AGENT)
+
+    def _history(self):
+        """Price plans, three years of bookings and the invoices of the months they fill."""
+        for line in seed_billing(acting_user="seed_demo"):
+            self.stdout.write(f"Billing: {line}")
+        for new in DEMO_CLIENTS:
+            organisation = ClientOrganisation.objects.get(slug=new.slug)
+            with schema_context(organisation.schema_name):
+                made = seed_history(organisation)
+            if made:
+                self.stdout.write(f"{new.slug}: {made} bookings of history loaded")
+        closed = seed_invoice_history(acting_user="seed_demo")
+        if closed:
+            self.stdout.write(f"Billing: {len(closed)} history months closed")
 
     @staticmethod
     @transaction.atomic
