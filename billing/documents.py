@@ -16,10 +16,10 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from billing.models import CreditNote, Invoice
+from integrations.spreadsheets import safe_cell
 
 PROVIDER = "Waymark"
 # A spreadsheet runs a cell starting with one of these as a formula (OWASP "CSV injection").
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def pdf_filename(document) -> str:
@@ -145,13 +145,6 @@ def credit_note_pdf(note: CreditNote) -> bytes:
 
 
 # --- CSV ------------------------------------------------------------------------------------
-
-
-def safe_cell(value):
-    """Text a spreadsheet would run as a formula is prefixed with ' (numbers stay numbers)."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def pounds(pence: int) -> Decimal:

@@ -1,6 +1,6 @@
 """A report table as a download: CSV (UTF-8 with a byte-order mark, so Excel reads it as UTF-8)
 or XLSX. A text cell a spreadsheet would run as a formula (= + - @, or a tab or carriage return
-first) is prefixed with an apostrophe; numbers stay numbers."""
+first) is prefixed with an apostrophe (integrations/spreadsheets.py)."""
 
 import csv
 import io
@@ -8,14 +8,9 @@ import io
 from django.http import HttpResponse
 from openpyxl import Workbook
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+from integrations.spreadsheets import safe_cell
+
 FORMATS = ("csv", "xlsx")
-
-
-def safe_cell(value):
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return "" if value is None else value
 
 
 def csv_response(filename: str, header: list[str], rows: list[list]) -> HttpResponse:

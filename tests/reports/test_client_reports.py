@@ -17,8 +17,8 @@ from booking.models import Booking, Channel, Offer
 from booking.services.bookings import confirm_booking
 from booking.services.changes import transfer_booking, withdraw_offer
 from booking.services.offers import expire_offers, record_outcome
+from integrations.spreadsheets import safe_cell
 from reports.bookings import bookings_report
-from reports.exports import safe_cell
 from reports.funnel import funnel_report
 from reports.periods import Period
 
