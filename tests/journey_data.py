@@ -6,6 +6,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from booking.models import CourseType, Venue
+from booking.services.catalogue import NATIONAL_COURSE_TYPES
 
 from .factories import CourseSessionFactory, OfferFactory, VenueFactory
 
@@ -17,9 +18,15 @@ def make_journey_data(organisation, *, reference="ESX-100001", fee_pence=None, l
     now = timezone.now()
     with schema_context(organisation.schema_name):
         nsac = CourseType.objects.get(code="NSAC")
-        if fee_pence is not None:
+        # Set every time: a transactional test's flush leaves client schemas as they were, so a
+        # free course an earlier test made would otherwise stay free for the next one.
+        if fee_pence is None:
+            national = next(c for c in NATIONAL_COURSE_TYPES if c["code"] == "NSAC")
+            nsac.provider_fee_pence = national["provider_fee_pence"]
+            nsac.police_cost_recovery_pence = national["police_cost_recovery_pence"]
+        else:
             nsac.provider_fee_pence, nsac.police_cost_recovery_pence = fee_pence, 0
-            nsac.save()
+        nsac.save()
         # One County Hall however many offers a test makes.
         venue = Venue.objects.filter(name="County Hall").first() or VenueFactory(
             name="County Hall", address="Market Road\nChelmsford", postcode="CM1 1QH",

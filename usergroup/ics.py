@@ -64,7 +64,8 @@ def calendar(meetings, *, uid: str, name: str | None = None) -> bytes:
 
 
 def feed_token(user) -> str:
-    return signing.dumps(user.pk, salt=FEED_SALT)
+    # No timestamp: the URL a calendar app subscribes to stays the same on every page view.
+    return signing.Signer(salt=FEED_SALT).sign_object(user.pk)
 
 
 def feed_user(token: str):
@@ -72,7 +73,7 @@ def feed_user(token: str):
     from accounts.models import User
 
     try:
-        pk = signing.loads(token, salt=FEED_SALT)
+        pk = signing.Signer(salt=FEED_SALT).unsign_object(token)
     except signing.BadSignature:
         return None
     return User.objects.filter(pk=pk, is_active=True).first() if isinstance(pk, int) else None
