@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.http import HttpResponseBadRequest, JsonResponse
 from django.shortcuts import render
 from django.urls import set_urlconf
@@ -11,9 +11,11 @@ from django.utils.translation import gettext as _
 from django_tenants.middleware.main import TenantMainMiddleware
 from django_tenants.utils import get_tenant_domain_model
 
+from config.service_problem import service_problem
+
 from .models import ClientOrganisation
 
-ALWAYS_AVAILABLE_PATHS = ("/healthz", "/static/")
+ALWAYS_AVAILABLE_PATHS = ("/healthz", "/readyz", "/static/")
 
 
 class ClientOrganisationMiddleware(TenantMainMiddleware):
@@ -21,6 +23,14 @@ class ClientOrganisationMiddleware(TenantMainMiddleware):
     row; every other host must be a live client's domain."""
 
     def process_request(self, request):
+        try:
+            return self._route(request)
+        except DatabaseError:
+            # The database is away: nobody can be told which client this is, only to try again.
+            request.tenant = None
+            return service_problem(request)
+
+    def _route(self, request):
         connection.set_schema_to_public()
         try:
             hostname = self.hostname_from_request(request)

@@ -37,5 +37,5 @@ def test_task_runs_in_the_senders_schema(essex, south_wales, celery_worker_threa
 
 
 def test_healthz_round_trip_through_a_worker(essex, client, celery_worker_thread):
-    body = client.get("/healthz?worker=1", HTTP_HOST="essex.localhost").json()
+    body = client.get("/readyz?worker=1", HTTP_HOST="essex.localhost").json()
     assert body["checks"]["broker"]["ok"] and body["checks"]["worker"]["ok"], body

@@ -60,7 +60,8 @@ def test_language_switch_refuses_off_site_redirects(south_wales, client):
 
 def test_healthz_on_every_host(essex, client):
     for host in ("localhost", "essex.localhost"):
-        response = client.get("/healthz", HTTP_HOST=host)
+        assert client.get("/healthz", HTTP_HOST=host).json()["status"] == "ok"
+        response = client.get("/readyz", HTTP_HOST=host)
         body = response.json()
         assert response.status_code == 200, body
         assert body["checks"]["database"]["ok"] and body["checks"]["cache"]["ok"]

@@ -29,6 +29,7 @@ from booking.models import (
     CourseSession,
     Offer,
 )
+from booking.services.access_log import offer_by_reference, offer_of_booking, shows_offenders
 from booking.services.bookings import (
     ContactDetails,
     FeeWaiver,
@@ -237,6 +238,7 @@ def clients(request):
 
 
 @requires_action(CONSOLE)
+@shows_offenders("contact_centre.offer", offer_by_reference())
 def offer_detail(request, reference):
     offer = _offer(reference)
     _start_call(request, offer)
@@ -254,6 +256,7 @@ def offer_detail(request, reference):
 
 @requires_action(CONSOLE)
 @requires_action(BOOK)
+@shows_offenders("contact_centre.book", offer_by_reference())
 def book_offer(request, reference):
     offer = _offer(reference)
     key = posted_request_key(request.POST)
@@ -309,6 +312,7 @@ def _book_by_phone(request, offer: Offer, given: dict, request_key: str | None) 
 
 
 @requires_action(CONSOLE)
+@shows_offenders("contact_centre.booking", offer_of_booking())
 def booking_detail(request, reference):
     booking = _booking(reference)
     _start_call(request, booking.offer)
@@ -333,6 +337,7 @@ def _log_query(booking: Booking) -> str:
 
 @requires_action(CONSOLE)
 @requires_action(BOOK)
+@shows_offenders("contact_centre.transfer", offer_of_booking())
 def transfer(request, reference):
     booking = _booking(reference)
     offer = booking.offer
@@ -369,6 +374,7 @@ def transfer(request, reference):
 
 @requires_action(CONSOLE)
 @requires_action(BOOK)
+@shows_offenders("contact_centre.cancel", offer_of_booking())
 def cancel(request, reference):
     booking = _booking(reference)
     if booking.status not in Booking.ACTIVE:
@@ -401,6 +407,7 @@ def cancel(request, reference):
 
 
 @requires_action(CONSOLE)
+@shows_offenders("contact_centre.log_call", offer_by_reference())
 def log_offer_call(request, reference=None):
     """Log a call: about an offer (reached from its page) or a quick log for any call."""
     offer = _offer(reference) if reference else None
@@ -443,6 +450,7 @@ def log_offer_call(request, reference=None):
 
 
 @requires_action(CONSOLE)
+@shows_offenders("contact_centre.special_circumstances", offer_by_reference())
 def special_circumstances(request, reference):
     offer = _offer(reference)
     current_case = open_case(offer)

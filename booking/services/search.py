@@ -19,7 +19,13 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Replace, Upper
+from django.db.models.functions import (
+    Coalesce,
+    ExtractHour,
+    ExtractIsoWeekDay,
+    Replace,
+    Upper,
+)
 from django.utils import timezone
 
 from booking.date_input import DateProblem, parse_date_parts
@@ -63,18 +69,43 @@ def live_holds(now: datetime):
     ), Value(0))
 
 
+# Parts of the day a person can ask for, by the UK start hour: [from, to).
+TIMES_OF_DAY = {"morning": (0, 12), "afternoon": (12, 17), "evening": (17, 24)}
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # ISO 1–7
+
+
+def _day_and_time(sessions, weekdays, times_of_day):
+    """Only sessions starting on one of `weekdays` and in one of `times_of_day` (UK time);
+    empty means any."""
+    if weekdays:
+        iso = [WEEKDAYS.index(day) + 1 for day in weekdays if day in WEEKDAYS]
+        sessions = sessions.annotate(start_weekday=ExtractIsoWeekDay("starts_at")).filter(
+            start_weekday__in=iso)
+    if times_of_day:
+        hours = Q()
+        for name in times_of_day:
+            if name in TIMES_OF_DAY:
+                first, last = TIMES_OF_DAY[name]
+                hours |= Q(start_hour__gte=first, start_hour__lt=last)
+        sessions = sessions.annotate(start_hour=ExtractHour("starts_at")).filter(hours)
+    return sessions
+
+
 def search_sessions(offer: Offer, *, now: datetime | None = None, near_postcode: str = "",
                     online: bool = False, welsh_only: bool = False, date_from: date | None = None,
                     date_to: date | None = None, sort: str = "date",
-                    radius_km: float = DEFAULT_RADIUS_KM) -> list[SessionOption]:
+                    radius_km: float = DEFAULT_RADIUS_KM, weekdays=(), times_of_day=(),
+                    ) -> list[SessionOption]:
     """Bookable dates of the offer's course with seats left: online, or at venues near a
-    postcode (raises postcodes.UnknownPostcode / InvalidPostcode for a bad one)."""
+    postcode (raises postcodes.UnknownPostcode / InvalidPostcode for a bad one), optionally
+    only on some days of the week (WEEKDAYS) and times of day (TIMES_OF_DAY)."""
     now = now or timezone.now()
     earliest, latest_end = bookable_window(offer, now, date_from, date_to)
     sessions = CourseSession.objects.filter(
         course_type_id=offer.course_type_id, status=CourseSession.Status.SCHEDULED,
         starts_at__gte=earliest, ends_at__lt=latest_end,
     )
+    sessions = _day_and_time(sessions, weekdays, times_of_day)
     if welsh_only:
         sessions = sessions.filter(language=Language.WELSH)
     distances: dict[int, float] = {}
@@ -117,6 +148,32 @@ def search_sessions(offer: Offer, *, now: datetime | None = None, near_postcode:
         if len(rows) < page:
             break
     return options[:MAX_SESSION_RESULTS]
+
+
+@dataclass(frozen=True)
+class SessionGroup:
+    """Dates shown together: one venue's (venue set, online dates have none) or one week's
+    (week_of, its Monday)."""
+
+    venue: Venue | None
+    week_of: date | None
+    options: tuple[SessionOption, ...]
+
+
+def group_sessions(options: list[SessionOption], by: str) -> list[SessionGroup]:
+    """The options by venue (in the order they came: nearest first when sorted by distance)
+    or by week (Monday to Sunday, UK time), each group's dates kept in order."""
+    groups: dict = {}
+    for option in options:
+        if by == "week":
+            start = timezone.localtime(option.session.starts_at).date()
+            key = start - timedelta(days=start.weekday())
+        else:
+            key = option.session.venue_id
+        groups.setdefault(key, []).append(option)
+    return [SessionGroup(venue=None if by == "week" else rows[0].session.venue,
+                         week_of=key if by == "week" else None, options=tuple(rows))
+            for key, rows in groups.items()]
 
 
 # --- Offers, as staff look for them ---------------------------------------------------------
@@ -216,7 +273,8 @@ def find_offers(*searches: OfferSearch | None, limit: int = MAX_CALLER_RESULTS) 
     conditions = [c for c in (search.condition() for search in searches) if c is not None]
     if not conditions:
         return []
-    offers = Offer.objects.select_related("course_type")
+    # An erased person is found by no search (booking.services.retention).
+    offers = Offer.objects.select_related("course_type").filter(erased_at__isnull=True)
     if any(search.reference for search in searches):
         offers = offers.annotate(compact_reference=Replace(Replace(
             Upper("reference"), Value("-"), Value("")), Value(" "), Value("")))

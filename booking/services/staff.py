@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.invitations import queue_invitation
 from accounts.models import Membership, User
 from accounts.roles import CLIENT_ROLES, Role
+from accounts.services import reset_two_factor
 from audit.services import record
 
 from .editing import field_errors
@@ -121,3 +122,20 @@ def set_staff_active(user_id, active: bool, *, organisation, actor, ip_address=N
                    obj=membership, organisation=organisation, before=before,
                    after=_membership_after(membership), ip_address=ip_address)
         return len(changed)
+
+
+def reset_staff_two_factor(user_id, *, organisation, actor, ip_address=None) -> int:
+    """Remove a member of staff's authenticator app (a lost phone): they set up a new one at
+    their next sign-in. Only for someone who works for this client alone: the account is shared
+    with every site its owner works on, so the provider resets anyone else's. Returns how many
+    apps were removed."""
+    user = User.objects.get(pk=user_id)
+    if not Membership.objects.filter(user=user, organisation=organisation).exists():
+        raise Membership.DoesNotExist
+    if Membership.objects.filter(user=user).exclude(organisation=organisation).exists():
+        raise field_errors(confirm=_("This person also works elsewhere. Ask the provider's "
+                                     "support team to reset their two-factor authentication."))
+    if getattr(actor, "pk", None) == user_id:
+        raise field_errors(confirm=_("You cannot reset your own two-factor authentication."))
+    return reset_two_factor(user, acting_user=actor, organisation=organisation,
+                            ip_address=ip_address)

@@ -11,13 +11,19 @@ the reference alone lets anyone who knows a reference lock its owner out. So:
   a dozen guesses an hour. A proven look-up clears the reference's count.
 
 Counters live in the cache, whose keys carry the client's schema, so one client's failures never
-touch another's.
+touch another's. While Redis cannot be reached they are kept in the database's cache table
+instead (a warning is logged), so a Redis outage neither stops people finding their offer nor
+lifts the limits.
 """
 
+import logging
 import time
 from dataclasses import dataclass
 
-from django.core.cache import cache
+from django.core.cache import caches
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
 
 WINDOW_SECONDS = 60 * 60
 MAX_FAILURES_PER_SOURCE_AND_REFERENCE = 10
@@ -57,9 +63,19 @@ def backoff_seconds(failures: int) -> int:
     return min(BACKOFF_MAX_SECONDS, BACKOFF_FIRST_SECONDS * 2 ** min(steps, 16))
 
 
+def _counted(operation):
+    """`operation(cache)` on the default cache, or on the database's if that one is away."""
+    try:
+        return operation(caches["default"])
+    except (RedisError, OSError) as error:
+        log.warning("Offer look-up limits kept in the database: the cache failed (%s)",
+                    type(error).__name__)
+        return operation(caches["database"])
+
+
 def refusal(ip: str | None, reference: str, *, now: float | None = None) -> Refusal | None:
     keys = _keys(ip, reference)
-    counts = cache.get_many(list(keys.values()))
+    counts = _counted(lambda cache: cache.get_many(list(keys.values())))
     if (counts.get(keys.get("pair"), 0) >= MAX_FAILURES_PER_SOURCE_AND_REFERENCE
             or counts.get(keys.get("source"), 0) >= MAX_FAILURES_PER_SOURCE):
         return Refusal(locked=True)
@@ -72,7 +88,7 @@ def refusal(ip: str | None, reference: str, *, now: float | None = None) -> Refu
     return None
 
 
-def _increment(key: str) -> None:
+def _increment(cache, key: str) -> None:
     if not cache.add(key, 1, WINDOW_SECONDS):
         try:
             cache.incr(key)
@@ -82,13 +98,18 @@ def _increment(key: str) -> None:
 
 def record_failure(ip: str | None, reference: str, *, now: float | None = None) -> None:
     keys = _keys(ip, reference)
-    for name in ("reference", "pair", "source"):
-        if name in keys:
-            _increment(keys[name])
-    cache.set(keys["reference_last"], time.time() if now is None else now, WINDOW_SECONDS)
+
+    def count(cache):
+        for name in ("reference", "pair", "source"):
+            if name in keys:
+                _increment(cache, keys[name])
+        cache.set(keys["reference_last"], time.time() if now is None else now, WINDOW_SECONDS)
+
+    _counted(count)
 
 
 def record_success(ip: str | None, reference: str) -> None:
     """The person proved the offer: whatever strangers tried on it no longer slows them."""
     keys = _keys(ip, reference)
-    cache.delete_many([keys["reference"], keys["reference_last"], *([keys["pair"]] if ip else [])])
+    names = [keys["reference"], keys["reference_last"], *([keys["pair"]] if ip else [])]
+    _counted(lambda cache: cache.delete_many(names))

@@ -62,3 +62,45 @@ class SetPasswordForm(forms.Form):
             except forms.ValidationError as error:
                 self.add_error("password", error)
         return cleaned
+
+
+class DayInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+class SignInReportForm(forms.Form):
+    """The sign-in report's filters; every one may be left empty."""
+
+    outcome = forms.ChoiceField(label=_("Outcome"), required=False)
+    email = forms.CharField(label=_("Email address contains"), max_length=254, required=False,
+                            widget=forms.TextInput(attrs={"width": "20", "spellcheck": "false"}))
+    date_from = forms.DateField(label=_("From"), required=False, widget=DayInput(),
+                                error_messages={"invalid": _("Enter a real date, like 2026-12-07")})
+    date_to = forms.DateField(label=_("To"), required=False, widget=DayInput(),
+                              error_messages={"invalid": _("Enter a real date, like 2026-12-07")})
+
+    def __init__(self, *args, **kwargs):
+        from .models import SignInEvent
+
+        super().__init__(*args, **kwargs)
+        self.fields["outcome"].choices = [("", _("Any")), *SignInEvent.Outcome.choices]
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and end < start:
+            self.add_error("date_to", _("The end date must be on or after the start date"))
+        return cleaned
+
+    def filters(self):
+        """The filters asked for (none while the form has errors)."""
+        from .sign_in_report import SignInFilter
+
+        if not self.is_bound or not self.is_valid():
+            return SignInFilter()
+        data = self.cleaned_data
+        return SignInFilter(outcome=data["outcome"], email=data["email"],
+                            date_from=data["date_from"], date_to=data["date_to"])

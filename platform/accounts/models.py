@@ -96,3 +96,48 @@ class Membership(models.Model):
     def __str__(self):
         where = self.organisation.name if self.organisation_id else "provider"
         return f"{self.user} — {self.get_role_display()} at {where}"
+
+
+class SignInEvent(models.Model):
+    """One row per sign-in attempt and per change to someone's second factor: the sign-in
+    report (per client, and on the control plane for provider staff). Never the attempted
+    password or code: the address typed, the outcome, and where from. A failure for an address
+    nobody has is kept too (user empty), so guessing at accounts shows up."""
+
+    class Outcome(models.TextChoices):
+        SUCCEEDED = "succeeded", _("Signed in")
+        FAILED = "failed", _("Failed")
+        LOCKED_OUT = "locked_out", _("Locked out")
+        TWO_FACTOR_SET_UP = "two_factor_set_up", _("Two-factor set up")
+        TWO_FACTOR_RESET = "two_factor_reset", _("Two-factor reset")
+
+    class Reason(models.TextChoices):
+        WRONG_PASSWORD = "wrong_password", _("Wrong password")
+        UNKNOWN_ACCOUNT = "unknown_account", _("No such account")
+        NO_ACCESS_HERE = "no_access_here", _("No access to this site")
+        INACTIVE = "inactive", _("Account deactivated")
+        WRONG_CODE = "wrong_code", _("Wrong security code")
+
+    occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
+    outcome = models.CharField(max_length=24, choices=Outcome.choices)
+    reason = models.CharField(max_length=24, choices=Reason.choices, blank=True)
+    # As typed (trimmed, lower case), so an attempt on an address nobody has is still reported.
+    email = models.CharField(max_length=254)
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="+")
+    # The client whose site it happened on; empty: the control plane.
+    organisation = models.ForeignKey("tenants.ClientOrganisation", null=True, blank=True,
+                                     on_delete=models.SET_NULL, related_name="+",
+                                     db_constraint=False)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    # Who reset someone's second factor (empty for the person's own attempts).
+    by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL,
+                           related_name="+")
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [models.Index(fields=["organisation", "occurred_at"],
+                                name="sign_in_event_by_client")]
+
+    def __str__(self):
+        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.email} {self.outcome}"

@@ -60,6 +60,16 @@ CLIENT_ACTIONS: dict[str, frozenset[str]] = {
     ),
     "cases.decide": frozenset({Role.CLIENT_ADMIN}),
     "billing.view": frozenset({Role.CLIENT_ADMIN}),
+    # The data protection officer's pages: the auditor reads the schedule, the erasure log and
+    # who viewed a record; exporting a person's data or erasing it is the administrator's.
+    "privacy.view": frozenset({Role.CLIENT_ADMIN, Role.AUDITOR}),
+    "privacy.manage": frozenset({Role.CLIENT_ADMIN}),
+    # The client API's back-office reads (bookings and their outcomes), and the client's
+    # outgoing webhooks (booking/services/webhooks.py).
+    "bookings.view": frozenset(
+        {Role.CLIENT_ADMIN, Role.BOOKING_OFFICER, Role.CONTACT_CENTRE_AGENT, Role.AUDITOR}
+    ),
+    "webhooks.manage": frozenset({Role.CLIENT_ADMIN}),
 }
 PLATFORM_ACTIONS: dict[str, frozenset[str]] = {
     "platform.view": PROVIDER_ROLES,

@@ -14,8 +14,9 @@ from django_tenants.utils import get_public_schema_name, schema_context
 
 from audit.services import SYSTEM_ACTOR, client_ip, record
 
-from .models import User
+from .models import SignInEvent, User
 from .roles import PROVIDER_ROLES
+from .sign_in_report import record_sign_in
 
 
 @dataclass
@@ -33,18 +34,38 @@ def sign_in(*, email: str, password: str, organisation, request) -> SignInResult
     work for this client is refused and counted exactly like a wrong one."""
     email = (email or "").strip().lower()
     credentials = {settings.AXES_USERNAME_FORM_FIELD: email}
+    ip_address = client_ip(request)
     with transaction.atomic(durable=True):
         if not AxesProxyHandler.is_allowed(request, credentials):
+            record_sign_in(SignInEvent.Outcome.LOCKED_OUT, email=email, organisation=organisation,
+                           ip_address=ip_address, user=_account(email))
             return SignInResult(user=None, locked=True)
         user = authenticate(request, email=email, password=password)
+        reason = ""
         if user is not None and not _works_here(user, organisation):
-            user = None
+            user, reason = None, SignInEvent.Reason.NO_ACCESS_HERE
             # Counted by axes as the failure it is (authenticate() sends the same signal).
             user_login_failed.send(sender=__name__, credentials=credentials, request=request)
-        if user is None and request.axes_locked_out:
-            _record_lock_out(email, organisation=organisation, ip_address=client_ip(request))
-            return SignInResult(user=None, locked=True)
-        return SignInResult(user=user)
+        if user is not None:
+            record_sign_in(SignInEvent.Outcome.SUCCEEDED, email=email, organisation=organisation,
+                           ip_address=ip_address, user=user)
+            return SignInResult(user=user)
+        account = _account(email)
+        if not reason:
+            reason = (SignInEvent.Reason.UNKNOWN_ACCOUNT if account is None
+                      else SignInEvent.Reason.INACTIVE if not account.is_active
+                      else SignInEvent.Reason.WRONG_PASSWORD)
+        locked = bool(request.axes_locked_out)
+        record_sign_in(SignInEvent.Outcome.LOCKED_OUT if locked else SignInEvent.Outcome.FAILED,
+                       email=email, organisation=organisation, ip_address=ip_address,
+                       user=account, reason=reason)
+        if locked:
+            _record_lock_out(email, organisation=organisation, ip_address=ip_address)
+        return SignInResult(user=None, locked=locked)
+
+
+def _account(email: str) -> User | None:
+    return User.objects.filter(email__iexact=email).first() if email else None
 
 
 def _works_here(user, organisation) -> bool:
@@ -78,7 +99,9 @@ def start_totp_setup(user) -> TOTPDevice:
         return TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
 
 
-def confirm_totp_setup(user, device_id: int, token: str, *, ip_address=None) -> bool:
+def confirm_totp_setup(user, device_id: int, token: str, *, ip_address=None,
+                       organisation=None) -> bool:
+    """`organisation`: the client whose site it was set up on (None: the control plane)."""
     with transaction.atomic(durable=True):
         device = TOTPDevice.objects.select_for_update().filter(
             user=user, pk=device_id, confirmed=False
@@ -88,7 +111,31 @@ def confirm_totp_setup(user, device_id: int, token: str, *, ip_address=None) -> 
         device.confirmed = True
         device.save(update_fields=["confirmed"])
         record(actor=user, action="user.two_factor_enabled", obj=user, ip_address=ip_address)
+        record_sign_in(SignInEvent.Outcome.TWO_FACTOR_SET_UP, email=user.email, user=user,
+                       organisation=organisation, ip_address=ip_address)
         return True
+
+
+def second_factor_failed(user, *, organisation, ip_address=None) -> None:
+    """A wrong security code after the right password: a failed sign-in in the report."""
+    with transaction.atomic(durable=True):
+        record_sign_in(SignInEvent.Outcome.FAILED, email=user.email, user=user,
+                       organisation=organisation, ip_address=ip_address,
+                       reason=SignInEvent.Reason.WRONG_CODE)
+
+
+def reset_two_factor(user, *, acting_user, organisation, ip_address=None) -> int:
+    """Remove every authenticator app of `user` (lost phone): they set one up again at their
+    next sign-in. Returns how many were removed. The caller checks that `acting_user` may
+    manage `user` here; `organisation` is where it was done (None: the control plane)."""
+    with transaction.atomic(durable=True):
+        removed, _by_model = TOTPDevice.objects.filter(user=user).delete()
+        record(actor=acting_user, action="user.two_factor_reset", obj=user,
+               organisation=organisation, ip_address=ip_address,
+               after={"devices_removed": removed})
+        record_sign_in(SignInEvent.Outcome.TWO_FACTOR_RESET, email=user.email, user=user,
+                       organisation=organisation, ip_address=ip_address, by=acting_user)
+        return removed
 
 
 def set_password(user, password: str, *, ip_address=None) -> None:

@@ -100,7 +100,8 @@ def two_factor(request):
         token = form.cleaned_data["token"]
         if setting_up:
             if services.confirm_totp_setup(request.user, device.pk, token,
-                                           ip_address=client_ip(request)):
+                                           ip_address=client_ip(request),
+                                           organisation=getattr(request, "tenant", None)):
                 device.refresh_from_db()
                 otp_login(request, device)
                 request.session.pop("totp_setup_device", None)
@@ -111,6 +112,9 @@ def two_factor(request):
                 if candidate.verify_token(token):
                     otp_login(request, candidate)
                     return redirect(_next_url(request))
+            services.second_factor_failed(request.user,
+                                          organisation=getattr(request, "tenant", None),
+                                          ip_address=client_ip(request))
         form.add_error("token", _("The security code is wrong or has expired. Enter the current code."))
     context = {"form": form, "setting_up": setting_up, "next": _next_url(request),
                "base_template": _base_template(request)}

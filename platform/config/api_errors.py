@@ -4,10 +4,14 @@ DRF's own errors pass through `exception_handler`. What fails outside DRF under 
 address no endpoint answers, an unhandled exception, a request Django itself refuses) gets the
 same shape from the error handlers both URL trees name; pages keep their HTML error pages."""
 
+import sys
+
 from django.http import JsonResponse
 from django.views import defaults
 from rest_framework import exceptions
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from .service_problem import caused_by_outage, service_problem
 
 API_PREFIX = "/api/"
 
@@ -37,6 +41,10 @@ def _is_api(request) -> bool:
 # DRF's messages for the same statuses, so that a caller sees one wording whoever answered.
 
 def bad_request(request, exception):
+    # The session could not be saved because the database went away mid-request (Django calls
+    # that SessionInterrupted, a 400): the visitor did nothing wrong.
+    if caused_by_outage(exception):
+        return service_problem(request)
     if _is_api(request):
         return error_response(400, exceptions.ParseError.default_detail)
     return defaults.bad_request(request, exception)
@@ -55,6 +63,9 @@ def page_not_found(request, exception):
 
 
 def server_error(request):
+    # Called while the exception is being handled: an outage gets the "try again" page.
+    if caused_by_outage(sys.exc_info()[1]):
+        return service_problem(request)
     if _is_api(request):
         return error_response(500, exceptions.APIException.default_detail)
     return defaults.server_error(request)

@@ -1,4 +1,7 @@
-"""/healthz on every host: can we reach the database, the cache and the task broker?"""
+"""Health on every host. /healthz is liveness: this process answers requests (restart it if
+not); it touches nothing else, so a database outage does not get every web host restarted.
+/readyz is readiness: can we reach the database, Redis (the cache) and the Celery broker (send
+no traffic here if not); with ?worker=1 it also round-trips a task through a worker."""
 
 import time
 
@@ -53,6 +56,11 @@ def _worker():
 
 
 def healthz(request):
+    tenant = getattr(request, "tenant", None)
+    return JsonResponse({"status": "ok", "site": tenant.slug if tenant is not None else "platform"})
+
+
+def readyz(request):
     checks = {"database": _check(_database), "cache": _check(_cache), "broker": _check(_broker)}
     if request.GET.get("worker") == "1":
         # Optional: only when asked, since it waits for a worker to answer.

@@ -6,7 +6,7 @@ from booking.contact_centre import urls as contact_centre_urls
 from booking.manage import urls as manage_urls
 from booking.site import urls as site_urls
 
-from .health import healthz
+from .health import healthz, readyz
 
 # JSON in the API error shape under /api/, the HTML error pages elsewhere.
 handler400 = "config.api_errors.bad_request"
@@ -16,6 +16,7 @@ handler500 = "config.api_errors.server_error"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     path("accounts/", include("accounts.urls")),
     path("api/v1/", include("booking.api.urls")),
     path("pay/", include((site_urls.payment_patterns, "payments"))),

@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 
 from booking.models import Offer, OfferEvent, SpecialCircumstancesCase
+from booking.services.access_log import offer_by_reference, offer_of_case, shows_offenders
 from booking.services.cases import assign_case, case_assignees, decide_case, raise_case
 from booking.timeline import timeline
 
@@ -39,6 +40,7 @@ def case_list(request):
 
 
 @page("cases.view", "cases.raise")
+@shows_offenders("manage.case_raise", offer_by_reference())
 def case_raise(request, reference):
     offer = get_object_or_404(Offer, reference=reference)
     open_case = offer.cases.filter(status=SpecialCircumstancesCase.Status.OPEN).first()
@@ -77,11 +79,13 @@ def _detail(request, case, *, assign_form=None, decide_form=None, status=200):
 
 
 @page("cases.view")
+@shows_offenders("manage.case", offer_of_case())
 def case_detail(request, case_id):
     return _detail(request, _case(case_id))
 
 
 @page("cases.view", "cases.decide")
+@shows_offenders("manage.case_assign", offer_of_case())
 def case_assign(request, case_id):
     case = _case(case_id)
     if request.method != "POST":
@@ -101,6 +105,7 @@ def case_assign(request, case_id):
 
 
 @page("cases.view", "cases.decide")
+@shows_offenders("manage.case_decide", offer_of_case())
 def case_decide(request, case_id):
     case = _case(case_id)
     if request.method != "POST":

@@ -9,6 +9,7 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
 from booking.models import Booking, Channel
+from booking.services.access_log import offer_by_reference, shows_offenders
 from booking.services.bookings import seat_held_for
 from booking.services.pay_links import LinkBy, send_pay_by_link
 from booking.services.rules import BookingRefused
@@ -28,6 +29,7 @@ def _booking(reference, booking_reference) -> Booking:
 
 
 @page("offers.view", "bookings.book")
+@shows_offenders("manage.offender_payment", offer_by_reference())
 def payment_for(request, reference, booking_reference):
     booking = _booking(reference, booking_reference)
     offer = booking.offer

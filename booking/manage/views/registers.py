@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from booking.form_fields import ACCESS_CHOICES
 from booking.models import Booking, CourseSession, OfferEvent
+from booking.services.access_log import offers_on_session, shows_offenders
 from booking.services.offers import record_outcome
 from booking.services.rules import BookingRefused
 
@@ -75,6 +76,7 @@ def _session(request, session_id) -> CourseSession:
 
 
 @page("registers.view", "registers.record")
+@shows_offenders("manage.register", offers_on_session())
 def register(request, session_id):
     session = _session(request, session_id)
     now = timezone.now()
@@ -121,6 +123,7 @@ def register(request, session_id):
 
 
 @page("registers.view")
+@shows_offenders("manage.register_print", offers_on_session())
 def register_print(request, session_id):
     session = _session(request, session_id)
     return render_page(request, "manage/registers/print.html", {

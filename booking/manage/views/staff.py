@@ -9,7 +9,12 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 
 from accounts.models import Membership, User
-from booking.services.staff import change_role, invite_staff, set_staff_active
+from booking.services.staff import (
+    change_role,
+    invite_staff,
+    reset_staff_two_factor,
+    set_staff_active,
+)
 
 from ..access import add_service_errors, ip, page, posted, render_page
 from ..forms import ChangeRoleForm, ConfirmForm, InviteStaffForm
@@ -102,3 +107,22 @@ def staff_deactivate(request, user_id):
 @page(VIEW, MANAGE)
 def staff_reactivate(request, user_id):
     return _set_active(request, user_id, True)
+
+
+@page(VIEW, MANAGE)
+def staff_reset_two_factor(request, user_id):
+    """A lost phone: the person sets up a new authenticator app at their next sign-in."""
+    person, memberships = _person(request, user_id)
+    form = ConfirmForm(posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            reset_staff_two_factor(person.pk, organisation=request.tenant, actor=request.user,
+                                   ip_address=ip(request))
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("%(email)s will set up two-factor authentication again "
+                                        "when they next sign in.") % {"email": person.email})
+            return redirect("manage:staff")
+    return render_page(request, "manage/staff/reset_two_factor.html", {
+        "form": form, "person": person, "memberships": memberships})
