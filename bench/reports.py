@@ -16,16 +16,21 @@ dates (10 % online), `--bookings` booking rows spread over the 36 months before 
 in 30 moved once by a transfer: the moved booking is a row of its own, counted once by the
 reports), their offers, about 2 events a booking (confirmed, then the outcome or the
 cancellation; a transfer adds one), offers that were never booked (7 %: expired or withdrawn),
-and the usage rows billing's ledger would hold for them. Then 999 more clients as public-schema
-rows only (the platform report reads the ledger, never a client's schema), each with
+each offer's referring police force, a card payment for every booking not made by staff (and a
+transfer fee for each move), a refund for half of the paid bookings cancelled, a
+special-circumstances case on one offer in a hundred (decided within 12 days, or open if raised
+in the last week), and the usage rows billing's ledger would hold for them. Then 999 more
+clients as public-schema rows only (the platform report reads the ledger, never a client's
+schema), each with
 `--usage-per-client` usage rows over the same 36 months, as bench/billing.py does. Every table
 loaded is VACUUMed and ANALYZEd before it is timed (as autovacuum leaves a table that was
 written long ago: visibility map set, so index-only scans need no heap visits).
 
 What it times (warm: two untimed calls first, then `--repeat` timed calls each): for the last 12
-whole months, `reports.bookings.bookings_report` and `reports.funnel.funnel_report` without
-filters, with a course-type filter (the busiest course) and with a venue filter; and
-`reports.platform.platform_report`. It prints p50, p95 and max per report, and the number of
+whole months, `reports.bookings.bookings_report`, `reports.funnel.funnel_report`,
+`reports.remittance.remittance_report` and `reports.cases.cases_report` without filters, with a
+course-type filter (the busiest course) and with a venue filter (the remittance also for one
+force); and `reports.platform.platform_report`. It prints p50, p95 and max per report, and the number of
 queries each makes. Goals: every client report under 500 ms p95, the platform report under 1 s.
 With --explain each report's queries are run once more under EXPLAIN (ANALYZE, BUFFERS) and the
 plans go to stderr.
@@ -60,6 +65,14 @@ OUTCOMES = (("completed", "completed", 0.88), ("did_not_attend", "did_not_attend
             ("refused_entry", "refused_entry", 0.01), ("not_completed", "not_completed", 0.02),
             ("cancelled", "expired", 0.04))
 CHANNELS = (("online", 0.7), ("telephone", 0.27), ("admin", 0.03))
+# The referring forces the offers name ("" is the client's own), for the remittance statement.
+FORCES = (("Essex Police", 0.6), ("Kent Police", 0.2), ("Hertfordshire Constabulary", 0.15),
+          ("", 0.05))
+TRANSFER_FEE_PENCE = 1500
+REFUNDED_SHARE = 0.5  # of the cancelled bookings that had paid
+CASE_EVERY = 100  # one offer in a hundred has a special-circumstances case
+CASE_KINDS = ("part_payment", "instalments", "medical", "compassionate", "interpreter",
+              "other")
 
 
 def add_months(month: date, count: int) -> date:
@@ -97,12 +110,42 @@ class Copier:
 
         if not self.rows:
             return
-        self.buffer.seek(0)
+        columns, rows = self.columns, self.buffer
+        missing = required_columns(self.table, columns)
+        if missing:
+            # A column added since this bench was written (COPY skips Django's defaults): its
+            # empty value, so the load keeps working as the models grow.
+            suffix = "".join("\t" + value for value in missing.values())
+            columns = (*columns, *missing)
+            rows = io.StringIO("".join(line + suffix + "\n"
+                                       for line in self.buffer.getvalue().splitlines()))
+        rows.seek(0)
         with connection.cursor() as cursor:
             cursor.cursor.copy_expert(
-                f"COPY {self.table} ({', '.join(self.columns)}) FROM STDIN", self.buffer)
+                f"COPY {self.table} ({', '.join(columns)}) FROM STDIN", rows)
         self.total += self.rows
         self.buffer, self.rows = io.StringIO(), 0
+
+
+EMPTY_BY_TYPE = {"character varying": "", "text": "", "boolean": "f", "integer": "0",
+                 "bigint": "0", "smallint": "0", "jsonb": "{}",
+                 "timestamp with time zone": datetime.now(UTC).isoformat()}
+
+
+def required_columns(table: str, given: tuple[str, ...]) -> dict[str, str]:
+    """The NOT NULL columns without a database default that `given` leaves out, with the empty
+    value of each one's type."""
+    from django.db import connection
+
+    schema, _dot, name = table.rpartition(".")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = %s AND table_name = %s AND is_nullable = 'NO' "
+            "AND column_default IS NULL AND is_identity = 'NO' AND is_generated = 'NEVER'",
+            [schema.strip('"') or connection.schema_name, name.strip('"')])
+        return {column: EMPTY_BY_TYPE.get(kind, "")
+                for column, kind in cursor.fetchall() if column not in given}
 
 
 def next_id(table: str) -> int:
@@ -172,7 +215,8 @@ def populate_client(organisation, bookings: int, *, now: datetime, seed: int) ->
     with transaction.atomic():
         ids = {name: next_id(table(name)) for name in
                ("booking_venue", "booking_coursesession", "booking_offer", "booking_booking",
-                "booking_offerevent")}
+                "booking_offerevent", "booking_payment", "booking_refund",
+                "booking_specialcircumstancescase")}
         log(f"loading {VENUES} venues and {SESSIONS} course dates")
         venues = Copier(table("booking_venue"), (
             "id", "name", "address", "town", "postcode", "latitude", "longitude", "capacity",
@@ -212,7 +256,7 @@ def populate_client(organisation, bookings: int, *, now: datetime, seed: int) ->
             "critical_date", "first_name", "last_name", "date_of_birth", "address", "postcode",
             "email", "phone", "phone_e164", "licence_number", "language",
             "access_requirements", "access_notes", "source", "status", "created_at",
-            "updated_at"))
+            "updated_at", "police_force"))
         booking_copy = Copier(table("booking_booking"), (
             "id", "reference", "offer_id", "session_id", "channel", "status", "fee_pence",
             "fee_snapshot", "policy_snapshot", "transfer_count", "transferred_from_id",
@@ -220,9 +264,21 @@ def populate_client(organisation, bookings: int, *, now: datetime, seed: int) ->
         events = Copier(table("booking_offerevent"), (
             "id", "offer_id", "booking_id", "kind", "channel", "actor", "actor_user_id",
             "before", "after", "occurred_at"))
+        payments = Copier(table("booking_payment"), (
+            "id", "booking_id", "kind", "stripe_payment_intent_id", "amount_pence", "currency",
+            "status", "channel", "moto", "last_error", "created_at", "succeeded_at"))
+        refunds = Copier(table("booking_refund"), (
+            "id", "payment_id", "stripe_refund_id", "amount_pence", "reason", "created_at"))
+        cases = Copier(table("booking_specialcircumstancescase"), (
+            "id", "offer_id", "kind", "notes", "status", "offer_status_before", "raised_by",
+            "assigned_to", "decision_note", "decided_by", "decided_at", "created_at",
+            "updated_at"))
         usage = []  # (source event id, kind, channel, occurred_at)
         counter = {"offer": ids["booking_offer"], "booking": ids["booking_booking"],
-                   "event": ids["booking_offerevent"]}
+                   "event": ids["booking_offerevent"], "payment": ids["booking_payment"],
+                   "refund": ids["booking_refund"], "case": ids["booking_specialcircumstancescase"]}
+        force_names = [name for name, _share in FORCES]
+        force_weights = [share for _name, share in FORCES]
 
         def new_offer(course_id, arrived, status):
             pk = counter["offer"]
@@ -232,8 +288,33 @@ def populate_client(organisation, bookings: int, *, now: datetime, seed: int) ->
                        day + timedelta(days=90), day + timedelta(days=110), "Alex", "Jones",
                        date(1980, 1 + pk % 12, 1 + pk % 28), "", "", f"p{pk}@example.com",
                        "", "", "", "en", "[]", "", "csv", status, stamp(arrived),
-                       stamp(arrived))
+                       stamp(arrived), rng.choices(force_names, weights=force_weights)[0])
+            if pk % CASE_EVERY == 0:
+                new_case(pk, arrived + timedelta(days=rng.randint(0, 20)), status)
             return pk
+
+        def new_case(offer_id, raised, offer_status):
+            pk = counter["case"]
+            counter["case"] += 1
+            decided = (None if raised > now - timedelta(days=7)
+                       else raised + timedelta(hours=rng.randint(2, 24 * 12)))
+            verdict = ("open" if decided is None else
+                       "approved" if rng.random() < 0.7 else "declined")
+            cases.add(pk, offer_id, rng.choice(CASE_KINDS), "bench", verdict, offer_status,
+                      "bench", "", "", "" if decided is None else "bench",
+                      stamp(decided) if decided else None, stamp(raised), stamp(raised))
+
+        def payment(booking_id, kind, amount, channel, at):
+            pk = counter["payment"]
+            counter["payment"] += 1
+            payments.add(pk, booking_id, kind, f"pi_bench_{pk}", amount, "gbp", "succeeded",
+                         channel, "f", "", stamp(at), stamp(at))
+            return pk
+
+        def refund(payment_id, amount, at):
+            pk = counter["refund"]
+            counter["refund"] += 1
+            refunds.add(pk, payment_id, f"re_bench_{pk}", amount, "bench", stamp(at))
 
         def event(offer_id, booking_id, kind, channel, at):
             pk = counter["event"]
@@ -280,6 +361,9 @@ def populate_client(organisation, bookings: int, *, now: datetime, seed: int) ->
                                    "transferred" if moves else status, confirmed,
                                    confirmed + timedelta(days=3) if moves else ended, None)
             confirmed_event = event(offer_id, first_id, "booking.confirmed", channel, confirmed)
+            # Staff bookings are the fee waived; the rest paid by card when they were made.
+            paid = (payment(first_id, "booking_fee", fees[session[1]][0], channel, confirmed)
+                    if channel != "admin" and fees[session[1]][0] else None)
             usage.append((f"offer_event:{confirmed_event}", "booking_confirmed",
                           "online" if channel == "online" else
                           "telephone" if channel == "telephone" else "staff", confirmed))
@@ -293,10 +377,14 @@ def populate_client(organisation, bookings: int, *, now: datetime, seed: int) ->
                 last_id = booking_row(offer_id, later, channel, status, moved_at, ended,
                                       first_id)
                 event(offer_id, last_id, "booking.transferred", channel, moved_at)
+                if channel != "admin":
+                    payment(last_id, "transfer_fee", TRANSFER_FEE_PENCE, channel, moved_at)
                 made += 1
             if status == "cancelled":
                 at = ended or confirmed
                 cancelled = event(offer_id, last_id, "booking.cancelled", channel, at)
+                if paid is not None and rng.random() < REFUNDED_SHARE:
+                    refund(paid, fees[session[1]][0], at)
                 usage.append((f"offer_event:{cancelled}", "booking_cancelled_credit", "", at))
             elif status != "confirmed":
                 event(offer_id, last_id, "booking.outcome_recorded", "admin", ended)
@@ -304,7 +392,7 @@ def populate_client(organisation, bookings: int, *, now: datetime, seed: int) ->
             arrived = begin + timedelta(seconds=rng.random() * span)
             new_offer(rng.choices(courses, weights=weights)[0].pk, arrived,
                       "withdrawn" if rng.random() < 0.25 else "expired")
-        for copier in (offers, booking_copy, events):
+        for copier in (offers, booking_copy, events, payments, refunds, cases):
             copier.flush()
         reset_sequences([table(name) for name in ids])
 
@@ -318,11 +406,25 @@ def populate_client(organisation, bookings: int, *, now: datetime, seed: int) ->
     log("VACUUM ANALYZE")
     with connection.cursor() as cursor:
         for name in ("booking_venue", "booking_coursesession", "booking_offer",
-                     "booking_booking", "booking_offerevent"):
+                     "booking_booking", "booking_offerevent", "booking_payment", "booking_refund",
+                     "booking_specialcircumstancescase"):
+            cursor.execute(f"VACUUM ANALYZE {table(name)}")
+    # COPY went past log_event, which keeps the reports' tallies: count them from the rows.
+    from booking import tallies
+
+    log("counting the report tallies")
+    began = time.perf_counter()
+    with schema_context(organisation.schema_name):
+        tallies.rebuild()
+    recount = time.perf_counter() - began
+    with connection.cursor() as cursor:
+        for name in ("booking_bookingtally", "booking_funneltally", "booking_funnelentry",
+                     "booking_sessionfill"):
             cursor.execute(f"VACUUM ANALYZE {table(name)}")
     return {"offers": offers.total, "bookings": booking_copy.total, "events": events.total,
+            "payments": payments.total, "refunds": refunds.total, "cases": cases.total,
             "usage": ledger.total, "courses": courses,
-            "venue": venue_ids[0]}
+            "venue": venue_ids[0], "recount_seconds": recount}
 
 
 def populate_others(count: int, per_client: int, *, now: datetime, seed: int) -> int:
@@ -396,9 +498,11 @@ def measure(organisation, loaded: dict, *, now: datetime, repeat: int,
 
     from booking.models import CourseType, Venue
     from reports.bookings import bookings_report
+    from reports.cases import cases_report
     from reports.funnel import funnel_report
     from reports.periods import Period
     from reports.platform import platform_report
+    from reports.remittance import remittance_report
 
     period = Period(add_months(now.date().replace(day=1), -12),
                     add_months(now.date().replace(day=1), -1))
@@ -413,6 +517,15 @@ def measure(organisation, loaded: dict, *, now: datetime, repeat: int,
             ("funnel_report", lambda: funnel_report(period)),
             ("funnel_report, course filter", lambda: funnel_report(period, course_type=course)),
             ("funnel_report, venue filter", lambda: funnel_report(period, venue=venue)),
+            ("remittance_report", lambda: remittance_report(period)),
+            ("remittance_report, course filter",
+             lambda: remittance_report(period, course_type=course)),
+            ("remittance_report, venue filter", lambda: remittance_report(period, venue=venue)),
+            ("remittance_report, one force",
+             lambda: remittance_report(period, force=FORCES[0][0])),
+            ("cases_report", lambda: cases_report(period)),
+            ("cases_report, course filter", lambda: cases_report(period, course_type=course)),
+            ("cases_report, venue filter", lambda: cases_report(period, venue=venue)),
         ]
         for name, call in cases:
             log(f"timing {name}")
@@ -427,11 +540,16 @@ def measure(organisation, loaded: dict, *, now: datetime, repeat: int,
         explain("platform_report", statements)
 
     print(f"client: {loaded['bookings']:,} bookings, {loaded['offers']:,} offers, "
-          f"{loaded['events']:,} events, {SESSIONS:,} course dates, {VENUES} venues; "
+          f"{loaded['events']:,} events, {loaded['payments']:,} payments, "
+          f"{loaded['refunds']:,} refunds, {loaded['cases']:,} special-circumstances cases, "
+          f"{SESSIONS:,} course dates, {VENUES} venues; "
           f"usage rows: {loaded['usage']:,} for it, {loaded['other_usage']:,} for "
           f"{OTHER_CLIENTS} other clients")
     print(f"period {period.first:%Y-%m} to {period.last:%Y-%m}; {repeat} timed calls each, "
           "warm")
+    print(f"the report tallies counted from scratch (booking.tallies.rebuild) in "
+          f"{loaded['recount_seconds']:.1f} s; kept up to date by log_event and a fold every "
+          "minute after that")
     print(f"{'report':<34} {'queries':>7} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}  goal")
     for name, times, queries, goal in results:
         p95 = percentile(times, 0.95)

@@ -17,10 +17,12 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name, schema_context
 
-from booking import notifications
+from booking import notifications, tallies
 from booking.models import Booking, CourseSession, DeliveryMode, Hold, Offer
 from booking.services import refunds
 from booking.services.offers import expire_offers
+from booking.services.payments import settle_pending_payments as settle_pending
+from booking.services.retention import erase_due
 from config.celery import app
 from integrations import stripe_gateway as gateway
 from tenants.models import ClientOrganisation
@@ -34,9 +36,17 @@ SEND_JOINING_INSTRUCTIONS = "booking.send_joining_instructions"
 NUDGE_UNBOOKED_OFFERS = "booking.nudge_unbooked_offers"
 COLLECT_EXPIRED_HOLDS = "booking.collect_expired_holds"
 MAKE_REFUNDS_DUE = "booking.make_refunds_due"
+ERASE_DUE = "booking.erase_due"
+SETTLE_PENDING_PAYMENTS = "booking.settle_pending_payments"
+FOLD_REPORT_TALLIES = "booking.fold_report_tallies"
+CHECK_REPORT_TALLIES = "booking.check_report_tallies"
+# reports.tasks' own job, named here so that the dispatcher may send it (booking never
+# imports reports).
+SEND_SCHEDULED_REPORTS = "reports.send_scheduled_reports"
 PER_CLIENT_TASKS = frozenset({
+    FOLD_REPORT_TALLIES, CHECK_REPORT_TALLIES, SEND_SCHEDULED_REPORTS,
     EXPIRE_OFFERS, SEND_REMINDERS, SEND_JOINING_INSTRUCTIONS, NUDGE_UNBOOKED_OFFERS,
-    COLLECT_EXPIRED_HOLDS, MAKE_REFUNDS_DUE,
+    COLLECT_EXPIRED_HOLDS, MAKE_REFUNDS_DUE, ERASE_DUE, SETTLE_PENDING_PAYMENTS,
 })
 
 JOINING_INSTRUCTIONS_WINDOW = timedelta(hours=48)
@@ -156,6 +166,26 @@ def nudge_unbooked_offers() -> dict:
     return {"schema": schema, notifications.BOOKING_PERIOD_NUDGE: _tally(results)}
 
 
+@app.task(name=FOLD_REPORT_TALLIES)
+def fold_report_tallies() -> dict:
+    """Count the offers that moved in the funnel since the last count, and sum the new
+    booking counts, so a report reads few rows (booking/tallies.py)."""
+    schema = _require_client_schema()
+    return {"schema": schema, "folded": tallies.fold()}
+
+
+@app.task(name=CHECK_REPORT_TALLIES)
+def check_report_tallies() -> dict:
+    """Count the tallies again from the rows; a difference is logged as an error (there should
+    be none) and repaired by counting everything again."""
+    schema = _require_client_schema()
+    differences = tallies.check(repair=True)
+    if differences:
+        logger.error("report tallies differed from the rows in %s, counted again: %s", schema,
+                     differences)
+    return {"schema": schema, "differences": differences}
+
+
 @app.task(name=COLLECT_EXPIRED_HOLDS)
 def collect_expired_holds() -> dict:
     """Delete holds that expired more than an hour ago. Only rubbish collection: availability
@@ -165,6 +195,16 @@ def collect_expired_holds() -> dict:
     cutoff = timezone.now() - HOLD_GRACE
     deleted, _by_model = Hold.objects.filter(expires_at__lt=cutoff).delete()
     return {"schema": schema, "deleted": deleted}
+
+
+@app.task(name=ERASE_DUE)
+def erase_due_task() -> dict:
+    """Erase the personal data whose retention period has ended, and the access log's old
+    rows (nightly). Each offer is erased in its own transaction; a re-run erases nothing more."""
+    schema = _require_client_schema()
+    run = erase_due()
+    return {"schema": schema, "erased": run.erased, "skipped": run.skipped,
+            "reads_purged": run.reads_purged}
 
 
 # --- Refunds owed ---------------------------------------------------------------------------
@@ -198,6 +238,15 @@ def make_refunds_due() -> dict:
         except gateway.PaymentServiceUnavailable:
             report["waiting"] += 1
     return report
+
+
+@app.task(name=SETTLE_PENDING_PAYMENTS)
+def settle_pending_payments() -> dict:
+    """Card attempts left pending (return page never loaded, webhook lost) settled from
+    Stripe: each ends as a confirmed booking or a refund."""
+    organisation = _this_client()
+    return {"schema": organisation.schema_name,
+            **settle_pending(organisation=organisation, actor="system")}
 
 
 # --- The dispatcher ---------------------------------------------------------------------------

@@ -1,19 +1,19 @@
 """Bookings by course type × channel per month, and the channel shift (the online share per
 month over a rolling 12 months). A booking counts once, in the Europe/London month it was first
 confirmed, at its first date's course and venue: a transfer is the same booking moved, not a
-new one, and a booking that never confirmed is not counted."""
+new one, and a booking that never confirmed is not counted. The counts come from booking's
+BookingTally, kept as bookings are confirmed, not from the bookings themselves."""
 
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from django.db.models import Case, CharField, Count, Sum, Value, When
-from django.db.models.functions import TruncMonth
+from django.db.models import Case, CharField, Sum, Value, When
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from booking.models import Booking, Channel, CourseType
+from booking.models import Booking, BookingTally, Channel, CourseType
 
 from .periods import Period, add_months
 
@@ -83,25 +83,29 @@ class BookingsReport:
     trend: list[tuple[date, int, int, float | None]]  # month, online, all, online share
 
 
-def _grouped(start, end, **filters):
-    return (bookings_made(start, end, **filters)
-            .annotate(month=TruncMonth("confirmed_at", tzinfo=LONDON),
-                      bucket=booking_channel())
-            .values("month", "offer__course_type", "bucket")
-            .annotate(count=Count("*"), fees=Sum("fee_pence"))
-            .order_by("month", "offer__course_type", "bucket"))
+def _tallied(first_month: date, last_month: date, *, course_type=None, venue=None):
+    """The bookings made in those months, from booking's tally (booking/models/tallies.py)."""
+    query = BookingTally.objects.filter(month__gte=first_month, month__lte=last_month)
+    if course_type is not None:
+        query = query.filter(course_type=course_type)
+    if venue is not None:
+        query = query.filter(venue=venue)
+    return query.annotate(bucket=booking_channel())
 
 
-def _by_month(start, end, **filters) -> dict:
-    """Bookings made from `start` to `end`: {(London month, channel): Cell}. Without the course
-    type it needs no join, so the index covers it."""
+def _grouped(period: Period, **filters):
+    return (_tallied(period.first, period.last, **filters)
+            .values("month", "course_type", "bucket")
+            .annotate(count=Sum("bookings"), fees=Sum("fees_pence"))
+            .order_by("month", "course_type", "bucket"))
+
+
+def _by_month(period: Period, **filters) -> dict:
+    """Bookings made in the period: {(London month, channel): Cell}."""
     cells = defaultdict(Cell)
-    for row in (bookings_made(start, end, **filters)
-                .annotate(month=TruncMonth("confirmed_at", tzinfo=LONDON),
-                          bucket=booking_channel())
-                .values("month", "bucket").annotate(count=Count("*"), fees=Sum("fee_pence"))
-                .order_by()):
-        cells[_month(row["month"]), row["bucket"]].add(row["count"], row["fees"] or 0)
+    for row in (_tallied(period.first, period.last, **filters).values("month", "bucket")
+                .annotate(count=Sum("bookings"), fees=Sum("fees_pence")).order_by()):
+        cells[row["month"], row["bucket"]].add(row["count"], row["fees"] or 0)
     return cells
 
 
@@ -118,30 +122,25 @@ def _totals(cells: dict, months) -> ChannelTotals:
     return ChannelTotals(channels, total)
 
 
-def _month(value) -> date:
-    return value.astimezone(LONDON).date().replace(day=1) if hasattr(value, "astimezone") \
-        else value.replace(day=1)
-
-
 def bookings_report(period: Period, *, course_type=None, venue=None) -> BookingsReport:
-    """Two queries: the period by month × course type × channel, and the months before it that
-    the previous period and the trend need by month × channel; every total is summed from
-    them, as each is a sum over whole Europe/London months."""
+    """Two queries of the tally: the period by month × course type × channel, and the months
+    before it that the previous period and the trend need by month × channel; every total is
+    summed from them, as each is a sum over whole Europe/London months."""
     filters = {"course_type": course_type, "venue": venue}
     language = get_language() or "en"
     names = {course.pk: course.name(language) for course in CourseType.objects.all()}
     rows: dict[tuple, BookingsRow] = {}
     cells = defaultdict(Cell)
-    for row in _grouped(period.start, period.end, **filters):
-        month = _month(row["month"])
-        key = (month, names[row["offer__course_type"]])
+    for row in _grouped(period, **filters):
+        month = row["month"]
+        key = (month, names[row["course_type"]])
         rows.setdefault(key, BookingsRow(*key)).channels[row["bucket"]].add(
             row["count"], row["fees"] or 0)
         cells[month, row["bucket"]].add(row["count"], row["fees"] or 0)
     previous = period.previous()
     trend = _trend_period(period.last)
     before = Period(min(previous.first, trend.first), add_months(period.first, -1))
-    cells.update(_by_month(before.start, before.end, **filters))
+    cells.update(_by_month(before, **filters))
     return BookingsReport(
         period=period, rows=list(rows.values()),
         totals=_totals(cells, period.months),
@@ -165,4 +164,4 @@ def _trend(cells: dict, trend: Period) -> list[tuple[date, int, int, float | Non
 def channel_shift(last_month: date, **filters) -> list[tuple[date, int, int, float | None]]:
     """The online share of bookings made in each of the 12 months up to `last_month`."""
     trend = _trend_period(last_month)
-    return _trend(_by_month(trend.start, trend.end, **filters), trend)
+    return _trend(_by_month(trend, **filters), trend)

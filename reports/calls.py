@@ -25,8 +25,9 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncDate, TruncTime
+from django.utils import timezone
 
-from booking.models import Booking, CallLog, Channel
+from booking.models import BookingTally, CallLog, Channel
 from tenants.opening_hours import DAYS, bank_holiday, weekly_hours
 
 from .periods import Period
@@ -107,14 +108,16 @@ def _timed(query, organisation, start, end):
 
 
 def _bookings_made(start, end, *, course_type=None, venue=None) -> dict:
-    query = Booking.objects.filter(transferred_from__isnull=True, confirmed_at__gte=start,
-                                   confirmed_at__lt=end)
+    """Bookings first confirmed in the months from `start` to `end`, by channel, from booking's
+    tally (a report period is whole Europe/London months)."""
+    query = BookingTally.objects.filter(month__gte=timezone.localdate(start, LONDON),
+                                        month__lt=timezone.localdate(end, LONDON))
     if course_type is not None:
-        query = query.filter(offer__course_type=course_type)
+        query = query.filter(course_type=course_type)
     if venue is not None:
-        query = query.filter(session__venue=venue)
+        query = query.filter(venue=venue)
     return {row["channel"]: row["count"] for row in
-            query.values("channel").annotate(count=Count("pk")).order_by()}
+            query.values("channel").annotate(count=Sum("bookings")).order_by()}
 
 
 def _summary(organisation, start, end, filters, kinds=None, timed=None) -> CallSummary:

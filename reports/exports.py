@@ -6,6 +6,7 @@ import csv
 import io
 
 from django.http import HttpResponse
+from django.utils.functional import Promise
 from openpyxl import Workbook
 
 from integrations.spreadsheets import safe_cell
@@ -13,12 +14,18 @@ from integrations.spreadsheets import safe_cell
 FORMATS = ("csv", "xlsx")
 
 
+def _cell(value):
+    """A cell neutralised; a label translated lazily (a model's choices) as its text, which
+    openpyxl cannot write otherwise."""
+    return safe_cell(str(value) if isinstance(value, Promise) else value)
+
+
 def csv_response(filename: str, header: list[str], rows: list[list]) -> HttpResponse:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([safe_cell(str(cell)) for cell in header])
     for row in rows:
-        writer.writerow([safe_cell(cell) for cell in row])
+        writer.writerow([_cell(cell) for cell in row])
     response = HttpResponse("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
     return response
@@ -30,7 +37,7 @@ def xlsx_response(filename: str, header: list[str], rows: list[list], *, sheet: 
     page = book.create_sheet(title=sheet[:31])
     page.append([safe_cell(str(cell)) for cell in header])
     for row in rows:
-        page.append([safe_cell(cell) for cell in row])
+        page.append([_cell(cell) for cell in row])
     out = io.BytesIO()
     book.save(out)
     response = HttpResponse(

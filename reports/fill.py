@@ -9,22 +9,22 @@ for each venue, the seats there were, how many were booked, held, attended and m
 - Attended: completed. Did not attend: the "did not attend" outcome.
 - Fill: booked ÷ capacity. Cancelled course dates had no seats to fill and are left out.
 
-Two grouped statements per period: the dates with their bookings (conditional counts over one
-join), and the live holds per date; the venues and totals are sums of those rows."""
+Two statements per period: the dates with their counts (booking's SessionFill, kept as
+bookings change: booking/tallies.py), and the live holds per date; the venues and totals are
+sums of those rows."""
 
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Count, Q
+from django.db.models import Count
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import get_language
 
-from booking.models import Booking, CourseSession, CourseType, Hold
+from booking import tallies
+from booking.models import CourseSession, CourseType, Hold
 
 from .periods import Period
-
-S = Booking.Status
-BOOKED = (S.CONFIRMED, S.COMPLETED, S.DID_NOT_ATTEND, S.REFUSED_ENTRY, S.NOT_COMPLETED)
 
 
 @dataclass
@@ -88,15 +88,11 @@ def _sessions(start, end, *, course_type=None, venue=None):
 def _dates(start, end, *, now, course_type=None, venue=None) -> list[dict]:
     sessions = _sessions(start, end, course_type=course_type, venue=venue)
     rows = list(sessions.annotate(
-        booked=Count("bookings", filter=Q(bookings__status__in=BOOKED)),
-        attended=Count("bookings", filter=Q(bookings__status=S.COMPLETED)),
-        did_not_attend=Count("bookings", filter=Q(bookings__status=S.DID_NOT_ATTEND)))
+        booked=Coalesce("fill__booked", 0), attended=Coalesce("fill__attended", 0),
+        did_not_attend=Coalesce("fill__did_not_attend", 0))
         .values("pk", "starts_at", "course_type", "venue", "venue__name", "capacity",
                 "booked", "attended", "did_not_attend")
         .order_by("starts_at", "pk"))
-    # Live holds in a query of their own: as a correlated subquery in the first, PostgreSQL
-    # also groups by it, runs it once per booking and JIT-compiles the plan (a second, on
-    # 100,000 bookings, measured by bench/reports_fill_calls.py).
     held = dict(Hold.objects.filter(expires_at__gt=now, session__in=sessions.values("pk"))
                 .values("session").annotate(count=Count("pk")).values_list("session", "count")
                 .order_by())
@@ -120,6 +116,7 @@ def _by_venue(rows) -> dict:
 
 
 def fill_report(period: Period, *, course_type=None, venue=None, now=None) -> FillReport:
+    tallies.fold()  # count the dates whose bookings changed since the last count
     now = now or timezone.now()
     filters = {"course_type": course_type, "venue": venue, "now": now}
     language = get_language() or "en"

@@ -77,3 +77,23 @@ class PlatformFilterForm(ReportFilterForm):
     def __init__(self, data=None, *, now=None):
         super().__init__(data, now=now)
         del self.fields["course_type"], self.fields["venue"]
+
+
+OWN_FORCE = "own"  # the filter's value for offers that name no referring force
+
+
+class RemittanceFilterForm(ReportFilterForm):
+    """The remittance statement's filters, and the referring force it is for."""
+
+    force = forms.ChoiceField(label=_("Police force"), required=False)
+
+    def __init__(self, data=None, *, now=None, forces=(), own_force=""):
+        super().__init__(data, now=now)
+        self.fields["force"].choices = [("", _("All forces")), (OWN_FORCE, own_force),
+                                        *[(name, name) for name in forces]]
+
+    def clean(self):
+        cleaned = super().clean()
+        chosen = cleaned.get("force")
+        cleaned["force_name"] = None if not chosen else "" if chosen == OWN_FORCE else chosen
+        return cleaned

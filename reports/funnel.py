@@ -1,20 +1,20 @@
 """The offer funnel, by the Europe/London month each offer arrived: offered → booked → how it
 ended (completed, did not attend, refused entry, left early, expired and returned to the
-police, withdrawn), and the days from offer to first booking."""
+police, withdrawn), and the median whole days from offer to first booking. The counts come
+from booking's FunnelTally (booking/tallies.py); with a venue, the offers whose first booking
+was at that venue."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
-from zoneinfo import ZoneInfo
 
-from django.db import connection
-from django.db.models import Min
+from django.db.models import Sum
 from django.utils.translation import gettext_lazy as _
 
-from booking.models import Booking, Offer
+from booking import tallies
+from booking.models import FunnelTally, Offer
 
 from .periods import Period
 
-LONDON = ZoneInfo("Europe/London")
 S = Offer.Status
 # (key, label, the offer statuses it counts)
 ENDINGS = (
@@ -48,70 +48,75 @@ class FunnelReport:
     previous: FunnelRow
 
 
-def _offers(start, end, *, course_type=None, venue=None):
-    """Each offer that arrived from `start` to `end`: when, its status, and when it was first
-    booked (its earliest confirmed booking; a transfer is the same booking moved)."""
-    query = (Offer.objects.filter(created_at__gte=start, created_at__lt=end)
-             .annotate(first_booked=Min("bookings__confirmed_at")))
+def median(histogram: dict) -> float | None:
+    """The median of values given as {value: how many}, interpolated as PERCENTILE_CONT(0.5)."""
+    count = sum(histogram.values())
+    if not count:
+        return None
+    values = sorted(histogram.items())
+
+    def at(position: int):
+        seen = 0
+        for value, times in values:
+            seen += times
+            if position < seen:
+                return value
+        return values[-1][0]
+
+    middle = (count - 1) / 2
+    low, high = at(int(middle)), at(int(middle) + (middle % 1 > 0))
+    return low + (high - low) * (middle % 1)
+
+
+@dataclass
+class _Measures:
+    offered: int = 0
+    statuses: dict = field(default_factory=dict)
+    days: dict = field(default_factory=dict)  # whole days to first booking → offers
+
+    def add(self, status: str, days: int | None, offers: int) -> None:
+        self.offered += offers
+        self.statuses[status] = self.statuses.get(status, 0) + offers
+        if days is not None:
+            self.days[days] = self.days.get(days, 0) + offers
+
+    def merge(self, other: "_Measures") -> None:
+        self.offered += other.offered
+        for status, offers in other.statuses.items():
+            self.statuses[status] = self.statuses.get(status, 0) + offers
+        for days, offers in other.days.items():
+            self.days[days] = self.days.get(days, 0) + offers
+
+    def row(self, month) -> FunnelRow:
+        return FunnelRow(
+            month=month, offered=self.offered, booked=sum(self.days.values()),
+            endings={key: sum(self.statuses.get(status, 0) for status in statuses)
+                     for key, _label, statuses in ENDINGS},
+            median_days_to_book=median(self.days))
+
+
+def _tallied(first_month, last_month, *, course_type=None, venue=None):
+    """Offers that arrived in those months, from booking's FunnelTally: for one venue, the
+    offers whose first booking was there."""
+    query = FunnelTally.objects.filter(month__gte=first_month, month__lte=last_month)
+    query = query.filter(venue=venue) if venue is not None else query.filter(all_venues=True)
     if course_type is not None:
         query = query.filter(course_type=course_type)
-    if venue is not None:
-        query = query.filter(pk__in=Booking.objects.filter(session__venue=venue).values("offer"))
-    return query.values("created_at", "status", "first_booked").order_by()
-
-
-# One pass over the offers of both periods: each month of them, and each period whole (the
-# median of a period is not a sum of its months). An offer's first booking is looked up once;
-# PERCENTILE_CONT skips the offers never booked (their days to book are NULL).
-FUNNEL_SQL = """
-SELECT GROUPING(month) = 1 AS whole, in_period, month, COUNT(*) AS offered,
-       COUNT(first_booked) AS booked, {endings},
-       PERCENTILE_CONT(0.5) WITHIN GROUP (
-           ORDER BY EXTRACT(EPOCH FROM first_booked - created_at)) AS median_seconds
-FROM (SELECT created_at, status, first_booked, created_at >= %s AS in_period,
-             DATE_TRUNC('month', created_at AT TIME ZONE %s) AS month
-      FROM ({offers}) AS offer) AS offer
-GROUP BY GROUPING SETS ((in_period, month), (in_period))
-"""
-
-
-def _grouped(period: Period, **filters) -> tuple[dict, dict, dict]:
-    """The period's months, its whole and the previous period's whole, as dicts of measures."""
-    offers, params = _offers(period.previous().start, period.end, **filters).query.sql_with_params()
-    endings = ", ".join(
-        f"COUNT(*) FILTER (WHERE status IN ({', '.join(['%s'] * len(statuses))})) AS {key}"
-        for key, _label, statuses in ENDINGS)
-    ending_params = [str(status) for _key, _label, statuses in ENDINGS for status in statuses]
-    sql = FUNNEL_SQL.format(endings=endings, offers=offers)
-    months, whole = {}, {}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*ending_params, period.start, str(LONDON), *params])
-        names = [column[0] for column in cursor.description]
-        for values in cursor.fetchall():
-            row = dict(zip(names, values, strict=True))
-            if row["whole"]:
-                whole[row["in_period"]] = row
-            elif row["in_period"]:
-                months[row["month"].date()] = row
-    return months, whole.get(True, EMPTY), whole.get(False, EMPTY)
-
-
-EMPTY = {"offered": 0, "booked": 0, "median_seconds": None,
-         **{key: 0 for key, _label, _statuses in ENDINGS}}
-
-
-def _row(month, values) -> FunnelRow:
-    seconds = values["median_seconds"]
-    return FunnelRow(month=month, offered=values["offered"], booked=values["booked"],
-                     endings={key: values[key] for key, _label, _statuses in ENDINGS},
-                     median_days_to_book=None if seconds is None
-                     else round(max(float(seconds), 0) / 86400, 1))
+    return (query.values("month", "status", "days_to_book")
+            .annotate(offers=Sum("offers")).order_by())
 
 
 def funnel_report(period: Period, *, course_type=None, venue=None) -> FunnelReport:
-    months, total, previous = _grouped(period, course_type=course_type, venue=venue)
+    tallies.fold()  # count the offers that changed since the last count (none, usually)
+    previous = period.previous()
+    months = {month: _Measures() for month in (*previous.months, *period.months)}
+    for row in _tallied(previous.first, period.last, course_type=course_type, venue=venue):
+        months[row["month"]].add(row["status"], row["days_to_book"], row["offers"])
+    total, before = _Measures(), _Measures()
+    for month in period.months:
+        total.merge(months[month])
+    for month in previous.months:
+        before.merge(months[month])
     return FunnelReport(
-        period=period,
-        rows=[_row(month, months.get(month, EMPTY)) for month in period.months],
-        total=_row(period.first, total),
-        previous=_row(period.previous().first, previous))
+        period=period, rows=[months[month].row(month) for month in period.months],
+        total=total.row(period.first), previous=before.row(previous.first))

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import schedule_views, views
 
 app_name = "reports"
 
@@ -12,4 +12,10 @@ urlpatterns = [
     path("funnel/", views.funnel, name="funnel"),
     path("fill/", views.fill, name="fill"),
     path("calls/", views.calls, name="calls"),
+    path("remittance/", views.remittance, name="remittance"),
+    path("special-circumstances/", views.cases, name="cases"),
+    path("service-measures/", views.measures, name="measures"),
+    path("schedules/", schedule_views.schedule_list, name="schedules"),
+    path("schedules/new/", schedule_views.schedule_new, name="schedule_new"),
+    path("schedules/<int:pk>/stop/", schedule_views.schedule_stop, name="schedule_stop"),
 ]

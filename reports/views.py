@@ -3,21 +3,25 @@ the previous period beside it, a chart with its data table, and CSV and XLSX dow
 
 from decimal import Decimal
 
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from booking.manage.access import page, render_page
-from booking.models import CallLog
+from booking.models import CallLog, SatisfactionResponse, SpecialCircumstancesCase
 from tenants.opening_hours import DAY_NAMES, DAYS
 
 from . import charts
 from .bookings import CHANNEL_LABELS, CHANNELS, bookings_report
 from .calls import HOURS, ONLINE_CALL_TYPES, calls_report
+from .cases import OUTCOMES, cases_report
 from .exports import FORMATS, download
 from .fill import fill_report
-from .filters import ReportFilterForm
+from .filters import RemittanceFilterForm, ReportFilterForm
 from .funnel import ENDINGS, funnel_report
+from .measures import LEVELS, measures_report
+from .remittance import forces_named, remittance_report
+from .statements import remittance_pdf
 
 
 def _filtered(request):
@@ -223,3 +227,147 @@ def calls(request):
              (_("While the phone lines were closed"), report.out_of_hours_by_hour)]),
         "query": form.query(),
     })
+
+
+def _own_force(request) -> str:
+    """What an offer naming no referring force means: the client itself, when it is a force."""
+    tenant = request.tenant
+    if tenant.kind == tenant.Kind.POLICE_FORCE:
+        return tenant.name
+    return _("Not named on the offer")
+
+
+@page("reports.view")
+def remittance(request):
+    export_format = request.GET.get("format", "")
+    if export_format not in ("", "pdf", *FORMATS):
+        raise Http404("No such download format")
+    own = _own_force(request)
+    form = RemittanceFilterForm(request.GET, forces=forces_named(), own_force=own)
+    if not form.is_valid():
+        return render_page(request, "reports/remittance.html", {"form": form})
+    data = form.cleaned_data
+    report = remittance_report(data["period"], course_type=data["course_type"],
+                               venue=data["venue"], force=data["force_name"])
+
+    def force_label(name):
+        return name or own
+
+    filename = (f"police-remittance-{report.period.first:%Y-%m}-to-"
+                f"{report.period.last:%Y-%m}")
+    if export_format == "pdf":
+        response = HttpResponse(remittance_pdf(report, client=request.tenant.name,
+                                               force_label=force_label),
+                                content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{filename}.pdf"'
+        return response
+    if export_format:
+        header = [_("Police force"), _("Month"), _("Fees taken"), _("Course fees (£)"),
+                  _("Police cost recovery (£)"), _("VAT (£)"), _("Transfer fees taken"),
+                  _("Transfer fees (£)"), _("Refunds"), _("Course fees refunded (£)"),
+                  _("Police cost recovery refunded (£)"), _("VAT refunded (£)"),
+                  _("Transfer fees refunded (£)"), _("Net police cost recovery (£)"),
+                  _("Net total (£)")]
+        rows = [[force_label(statement.force), f"{line.month:%Y-%m}", line.payments,
+                 _pounds(line.paid.course), _pounds(line.paid.police), _pounds(line.paid.vat),
+                 line.transfer_payments, _pounds(line.paid.transfer), line.refunds,
+                 _pounds(line.refunded.course), _pounds(line.refunded.police),
+                 _pounds(line.refunded.vat), _pounds(line.refunded.transfer),
+                 _pounds(line.net.police), _pounds(line.net.total)]
+                for statement in report.forces for line in statement.months]
+        return download(export_format, filename, header, rows, sheet=_("Remittance"))
+    months = report.period.months
+    per_month = [0] * len(months)
+    for statement in report.forces:
+        for index, line in enumerate(statement.months):
+            per_month[index] += line.net.police
+    return render_page(request, "reports/remittance.html", {
+        "form": form, "report": report,
+        "statements": [(force_label(statement.force), statement) for statement in report.forces],
+        "per_month": list(zip(months, per_month, strict=True)),
+        "chart": charts.grouped_bars(month_ticks(months),
+                                     [(_("Net police cost recovery (£)"),
+                                       [max(round(pence / 100), 0) for pence in per_month])]),
+        "query": form.query(),
+    })
+
+
+@page("reports.view")
+def cases(request):
+    form, export_format = _filtered(request)
+    if not form.is_valid():
+        return render_page(request, "reports/cases.html", {"form": form})
+    data = form.cleaned_data
+    report = cases_report(data["period"], course_type=data["course_type"], venue=data["venue"])
+    kinds = dict(SpecialCircumstancesCase.Kind.choices)
+    outcomes = dict(SpecialCircumstancesCase.Status.choices)
+    if export_format:
+        header = [_("Month raised"), _("Kind"), *[outcomes[key] for key in OUTCOMES],
+                  _("Median days to decide"), _("Days to decide, 90th percentile")]
+        rows = [[f"{month:%Y-%m}", kinds[kind], *[line.outcomes[key] for key in OUTCOMES],
+                 line.median_days, line.p90_days]
+                for (month, kind), line in sorted(report.by_month_and_kind.items(),
+                                                  key=lambda item: (item[0][0],
+                                                                    list(kinds).index(item[0][1])))]
+        return download(export_format, f"special-circumstances-{report.period.first:%Y-%m}-to-"
+                        f"{report.period.last:%Y-%m}", header, rows,
+                        sheet=_("Special circumstances"))
+    return render_page(request, "reports/cases.html", {
+        "form": form, "report": report,
+        "outcome_labels": [outcomes[key] for key in OUTCOMES],
+        "by_kind": [(kinds[line.key], [line.outcomes[key] for key in OUTCOMES], line)
+                    for line in report.kinds],
+        "monthly": [(line.key, [line.outcomes[key] for key in OUTCOMES], line)
+                    for line in report.months],
+        "chart": charts.grouped_bars(month_ticks(report.period.months),
+                                     [(outcomes[key], [line.outcomes[key]
+                                                       for line in report.months])
+                                      for key in OUTCOMES]),
+        "query": form.query(),
+    })
+
+
+@page("reports.view")
+def measures(request):
+    form, export_format = _filtered(request)
+    if not form.is_valid():
+        return render_page(request, "reports/measures.html", {"form": form})
+    data = form.cleaned_data
+    report = measures_report(data["period"], client=request.tenant,
+                             course_type=data["course_type"], venue=data["venue"])
+    if export_format:
+        header = [_("Month"), _("Bookings made online"), _("All bookings made"),
+                  _("Digital take-up (%)"), _("Journeys started"),
+                  _("Bookings made online, every course"), _("Completion rate (%)"),
+                  _("Survey answers"), _("Satisfied or very satisfied (%)")]
+
+        def as_percent(share):
+            return None if share is None else round(share * 100, 1)
+
+        rows = [[f"{line.month:%Y-%m}", line.online, line.bookings, as_percent(line.take_up),
+                 line.started, line.completed, as_percent(line.completion), line.responses,
+                 as_percent(line.satisfied_share)] for line in report.months]
+        return download(export_format, f"service-measures-{report.period.first:%Y-%m}-to-"
+                        f"{report.period.last:%Y-%m}", header, rows, sheet=_("Service measures"))
+    levels = dict(SatisfactionResponse.Level.choices)
+    satisfaction = report.satisfaction
+    cost = report.cost
+    return render_page(request, "reports/measures.html", {
+        "form": form, "report": report,
+        "levels": [(levels[level], satisfaction.levels[level],
+                    _share(satisfaction.levels[level], satisfaction.responses))
+                   for level in LEVELS],
+        "costs": [(CHANNEL_LABELS[channel], cost.bookings[channel], cost.per_booking(channel))
+                  for channel in CHANNELS],
+        "take_up_chart": charts.share_line(month_ticks(report.period.months),
+                                           [line.take_up for line in report.months]),
+        "satisfaction_chart": charts.grouped_bars(
+            [(_short(levels[level], 16), "") for level in LEVELS],
+            [(_("Answers"), [satisfaction.levels[level] for level in LEVELS])]),
+        "query": form.query(),
+    })
+
+
+# The reports a schedule can send: its report code → the view whose download it sends.
+SCHEDULABLE = {"bookings": "bookings", "funnel": "funnel", "fill": "fill", "calls": "calls",
+               "remittance": "remittance", "cases": "cases", "measures": "measures"}

@@ -47,7 +47,7 @@ A_OFFER = {"reference": "ESX-DEMO-001", "date_of_birth_0": "15", "date_of_birth_
            "date_of_birth_2": "1980"}
 # Pages anyone may open, session or not: they answer whoever asks and show no offender's data.
 PUBLIC = {"site:start", "site:accessibility", "site:privacy", "site:contact", "site:language",
-          "site:logo", "journey:find", "healthz", "accounts:login", "accounts:two_factor",
+          "site:logo", "journey:find", "healthz", "readyz", "accounts:login", "accounts:two_factor",
           "accounts:set_password", "accounts:logout", "client_api:schema", "client_api:docs",
           "platform_api:schema", "platform_api:docs", "console:home", "stripe_webhook",
           "admin:login", "admin:logout"}
@@ -113,13 +113,15 @@ def align_id_sequences(*organisations) -> None:
     from django.apps import apps
     from django.db import connection
 
-    tables = [model._meta.db_table for model in apps.get_app_config("booking").get_models()]
+    tables = [(model._meta.db_table, model._meta.pk.column)
+              for model in apps.get_app_config("booking").get_models()]
     with connection.cursor() as cursor:
-        for table in tables:
+        for table, key in tables:
             sequences = []
             for organisation in organisations:
-                cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')",
-                               [f"{organisation.schema_name}.{table}"])
+                # A table keyed by another's id (a one-to-one) has no counter of its own.
+                cursor.execute("SELECT pg_get_serial_sequence(%s, %s)",
+                               [f"{organisation.schema_name}.{table}", key])
                 (sequence,) = cursor.fetchone()
                 if sequence:
                     cursor.execute(f"SELECT last_value FROM {sequence}")

@@ -311,12 +311,12 @@ def test_beat_schedule_calls_the_dispatcher_with_allowed_tasks():
 
     assert app.conf.beat_schedule == settings.CELERY_BEAT_SCHEDULE
     assert app.conf.timezone == "Europe/London"
-    # The outbox sweeps every schema itself and Stripe's events and billing live in the public
-    # schema (billing's entries: tests/billing/test_stripe_invoices.py); everything else goes
-    # through the dispatcher.
+    # The outbox sweeps every schema itself and Stripe's events, billing and the user group's
+    # digest live in the public schema (billing's entries: tests/billing/test_stripe_invoices.py,
+    # the digest's: tests/usergroup); everything else goes through the dispatcher.
     schedule = {name: entry for name, entry in settings.CELERY_BEAT_SCHEDULE.items()
                 if entry["task"] not in ("outbox.sweep", "tenants.retry_stripe_events")
-                and not entry["task"].startswith("billing.")}
+                and not entry["task"].startswith(("billing.", "usergroup."))}
     assert settings.CELERY_BEAT_SCHEDULE["sweep-outbox"]["schedule"].minute == set(range(60))
     assert settings.CELERY_BEAT_SCHEDULE["retry-stripe-events"]["schedule"].minute == set(
         range(60))

@@ -185,7 +185,7 @@ class OfferStatus(APIView):
     )
     def get(self, request, reference):
         offer = (Offer.objects.select_related("course_type")
-                 .filter(reference=reference.strip().upper()).first())
+                 .filter(reference=reference.strip().upper(), erased_at__isnull=True).first())
         if offer is None:
             raise Http404
         offer.booking_list = list(offer.bookings.select_related("session")
@@ -235,7 +235,8 @@ class OfferWithdraw(APIView):
         },
     )
     def post(self, request, reference):
-        offer = Offer.objects.filter(reference=reference.strip().upper()).first()
+        offer = Offer.objects.filter(reference=reference.strip().upper(),
+                                     erased_at__isnull=True).first()
         if offer is None:
             raise Http404
         given = OfferWithdrawRequestSerializer(data=request.data)

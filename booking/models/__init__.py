@@ -16,6 +16,9 @@ from .catalogue import (  # noqa: F401
 from .closures import Closure  # noqa: F401
 from .correspondence import CorrespondenceTemplate  # noqa: F401
 from .events import OfferEvent  # noqa: F401
+from .measures import JourneyStartDay, SatisfactionResponse  # noqa: F401
 from .offers import Offer  # noqa: F401
 from .payments import Payment, Refund  # noqa: F401
+from .privacy import ErasureRecord, OffenderRead, RetentionSchedule  # noqa: F401
 from .sessions import CourseSession  # noqa: F401
+from .tallies import BookingTally, FunnelEntry, FunnelTally, SessionFill, TallyChange  # noqa: F401

@@ -1,6 +1,7 @@
 """Holds (a seat kept while details and payment are taken) and bookings."""
 
 from django.db import models
+from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
 from .offers import Offer
@@ -67,10 +68,15 @@ class Booking(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
+    # When the row last changed, for the client API's `updated_since`. A database trigger
+    # (migration 0017_api_change_times) sets it on every UPDATE, including queryset updates and saves with
+    # update_fields, which Django's auto_now would miss; the default, for rows inserted in SQL.
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [
+            models.Index(fields=["updated_at", "id"], name="booking_changed"),
             # Reports: bookings made in a period (a move is not a new booking), read from the
             # index alone.
             models.Index(fields=["confirmed_at"], name="booking_made",

@@ -44,7 +44,12 @@ class SpecialCircumstancesCase(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["status", "created_at"], name="case_status_created")]
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="case_status_created"),
+            # The special-circumstances report: the cases raised in a period, from the index.
+            models.Index(fields=["created_at"], name="case_raised",
+                         include=["kind", "status", "decided_at", "offer"]),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["offer"], condition=models.Q(status="open"),
                                     name="one_open_case_per_offer"),

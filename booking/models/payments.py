@@ -36,6 +36,12 @@ class Payment(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            # The remittance statement: the money taken in a period, read from the index alone.
+            models.Index(fields=["succeeded_at"], name="payment_taken",
+                         include=["booking", "kind", "amount_pence"],
+                         condition=models.Q(status="succeeded")),
+        ]
 
     def __str__(self):
         return f"{self.stripe_payment_intent_id} {self.amount_pence}p {self.status}"
@@ -54,6 +60,9 @@ class Refund(models.Model):
 
     class Meta:
         ordering = ["created_at"]
+        # The remittance statement nets the refunds made in a period.
+        indexes = [models.Index(fields=["created_at"], name="refund_made",
+                                include=["payment", "amount_pence"])]
 
     def __str__(self):
         return f"{self.stripe_refund_id} {self.amount_pence}p"

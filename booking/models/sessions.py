@@ -2,6 +2,7 @@
 
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
 from .catalogue import CourseType, DeliveryMode, Language, Trainer, Venue
@@ -29,10 +30,15 @@ class CourseSession(models.Model):
     trainers = models.ManyToManyField(Trainer, related_name="sessions", blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.SCHEDULED)
     joining_url = models.URLField(blank=True)
+    # When the row last changed, for the client API's `updated_since`. A database trigger
+    # (migration 0017_api_change_times) sets it on every UPDATE, including queryset updates and saves with
+    # update_fields, which Django's auto_now would miss; the default, for rows inserted in SQL.
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
 
     class Meta:
         ordering = ["starts_at"]
         indexes = [
+            models.Index(fields=["updated_at", "id"], name="session_changed"),
             models.Index(fields=["course_type", "status", "starts_at"], name="session_search"),
         ]
         constraints = [

@@ -2,8 +2,10 @@
 
 from django.utils import timezone
 
-from booking import usage
+from booking import tallies, usage
 from booking.models import OfferEvent
+
+from . import webhooks
 
 
 def actor_label(actor) -> tuple[str, int | None]:
@@ -22,4 +24,6 @@ def log_event(offer, kind: str, *, channel: str, actor, booking=None, before=Non
         actor_user_id=user_id, before=before, after=after, occurred_at=now or timezone.now(),
     )
     usage.on_event(event)  # a billable event's usage row, in the same transaction
+    tallies.on_event(event)  # the reports' counts, likewise
+    webhooks.announce(event)  # deliveries to the client's webhook endpoints, sent after commit
     return event

@@ -38,6 +38,10 @@ CELERY_BEAT_SCHEDULE = {
     "billing-check-ledger": {"task": "billing.check_ledger",
                              "schedule": crontab(minute=45, hour=2),
                              "options": {"expires": 6 * 3600}},
+    # The user group's daily digest (public schema), late afternoon so it carries the day.
+    "usergroup-send-digests": {"task": "usergroup.send_digests",
+                               "schedule": crontab(minute=0, hour=17),
+                               "options": {"expires": 6 * 3600}},
     "expire-offers-nightly": _every_client(
         "booking.expire_offers", crontab(minute=15, hour=0), expires=6 * 3600),
     "send-reminders-daily": _every_client(
@@ -48,6 +52,21 @@ CELERY_BEAT_SCHEDULE = {
         "booking.nudge_unbooked_offers", crontab(minute=0, hour=10), expires=6 * 3600),
     "make-refunds-due": _every_client(
         "booking.make_refunds_due", crontab(minute="*/10"), expires=9 * 60),
+    # Card payments nobody settled (return page and webhook both lost), settled from Stripe.
+    "settle-pending-payments": _every_client(
+        "booking.settle_pending_payments", crontab(minute="*/5"), expires=4 * 60),
+    # Scheduled reports due today, each sent once a day at most (reports/scheduling.py); hourly
+    # so that a missed hour is made up the same day.
+    "send-scheduled-reports": _every_client(
+        "reports.send_scheduled_reports", crontab(minute=20), expires=50 * 60),
+    # Personal data past its retention period, erased after the offers have expired.
+    "erase-due-nightly": _every_client(
+        "booking.erase_due", crontab(minute=45, hour=0), expires=6 * 3600),
+    # The reports' counts of offers that changed, and new bookings summed (booking/tallies.py).
+    "fold-report-tallies": _every_client(
+        "booking.fold_report_tallies", crontab(), expires=50),
+    "check-report-tallies-nightly": _every_client(
+        "booking.check_report_tallies", crontab(minute=30, hour=3), expires=6 * 3600),
     "collect-expired-holds": _every_client(
         "booking.collect_expired_holds", crontab(minute="*/15"), expires=10 * 60),
 }

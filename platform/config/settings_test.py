@@ -60,3 +60,5 @@ WHITENOISE_USE_FINDERS = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Kept in integrations.text_messages.outbox, as e-mail is in django.core.mail.outbox.
 SMS_BACKEND = "integrations.text_messages.LocmemBackend"
+# Outgoing webhooks may go to a receiver on 127.0.0.1 over plain HTTP (outbox/webhooks.py).
+WEBHOOKS_ALLOW_LOOPBACK = True

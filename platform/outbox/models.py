@@ -53,3 +53,70 @@ class OutboundMessage(models.Model):
 
     def __str__(self):
         return f"{self.kind} to {self.to} ({self.status})"
+
+
+class WebhookEndpoint(models.Model):
+    """Where an integrator wants to be told of events, signed with a secret of its own.
+
+    The table exists in every client's schema (a client's endpoints, told of its own events
+    only) and in the public schema (for the control plane's own events, such as the user
+    group's). Which event types exist is the caller's business: this app only matches the
+    names in `events`."""
+
+    url = models.URLField(max_length=500)
+    description = models.CharField(max_length=200, blank=True)
+    # Event type names, e.g. ["booking.confirmed", "payment.refunded"].
+    events = models.JSONField(default=list)
+    # Kept to sign with (an HMAC needs the secret itself); shown to people once, when made.
+    secret = models.CharField(max_length=100)
+    is_active = models.BooleanField(default=True)
+    # Whose endpoint it is where a schema holds several owners' (the public schema's user
+    # group); blank in a client's schema, where every endpoint is the client's.
+    owner = models.CharField(max_length=200, blank=True)
+    created_by = models.CharField(max_length=254)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return self.url
+
+
+class WebhookDelivery(models.Model):
+    """One event for one endpoint, and how sending it went: the endpoint's delivery log."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to be sent"
+        SENDING = "sending", "Being sent"
+        SUCCEEDED = "succeeded", "Delivered"
+        FAILED = "failed", "Given up"
+
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE,
+                                 related_name="deliveries")
+    # The same for every endpoint told of one event: receivers use it to ignore a repeat.
+    event_id = models.CharField(max_length=64)
+    event_type = models.CharField(max_length=64)
+    payload = models.JSONField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    response_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="webhook_delivery_due"),
+            models.Index(fields=["endpoint", "-created_at"], name="webhook_delivery_log"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["endpoint", "event_id"],
+                                    name="webhook_one_delivery_per_event"),
+        ]
+
+    def __str__(self):
+        return f"{self.event_type} to {self.endpoint_id} ({self.status})"

@@ -8,6 +8,7 @@ that stops between sending and recording leaves the row "sending": the sweep mar
 (outcome unknown) rather than risk sending it twice.
 """
 
+import base64
 import logging
 from datetime import timedelta
 
@@ -34,13 +35,50 @@ def queue_email(*, kind: str, to: str, subject: str, text: str, html: str = "", 
                 dedupe_key: str | None = None, regarding: dict | None = None
                 ) -> OutboundMessage | None:
     """Queue an e-mail; None if `dedupe_key` was queued before (it goes once)."""
-    return _queue(OutboundMessage(
+    return _queue(_email(kind=kind, to=to, subject=subject, text=text, html=html, sender=sender,
+                         reply_to=reply_to, headers=headers, attachments=attachments,
+                         dedupe_key=dedupe_key, regarding=regarding))
+
+
+def queue_emails(emails: list[dict]) -> list[OutboundMessage]:
+    """Queue many e-mails at once (each dict holds `queue_email`'s arguments), in a few
+    statements rather than a savepoint each: those whose `dedupe_key` was queued before are
+    skipped. Returns the messages queued."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("Queue a message inside the transaction of the change it tells about")
+    keys = [email["dedupe_key"] for email in emails if email.get("dedupe_key")]
+    seen = set(OutboundMessage.objects.filter(dedupe_key__in=keys)
+               .values_list("dedupe_key", flat=True)) if keys else set()
+    fresh = []
+    for email in emails:
+        key = email.get("dedupe_key")
+        if key and key in seen:
+            continue
+        seen.add(key)
+        fresh.append(email)
+    try:
+        with transaction.atomic():
+            messages = OutboundMessage.objects.bulk_create(
+                [_email(**email) for email in fresh], batch_size=500)
+    except IntegrityError:
+        # Another transaction queued one of them meanwhile: one at a time, each deduplicated.
+        return [message for message in (queue_email(**email) for email in fresh) if message]
+    schema = connection.schema_name
+    ids = [message.pk for message in messages]
+    transaction.on_commit(lambda: [dispatch(message_id, schema) for message_id in ids])
+    return messages
+
+
+def _email(*, kind: str, to: str, subject: str, text: str, html: str = "", sender: str = "",
+           reply_to: str = "", headers: dict | None = None, attachments=(),
+           dedupe_key: str | None = None, regarding: dict | None = None) -> OutboundMessage:
+    return OutboundMessage(
         medium=OutboundMessage.Medium.EMAIL, kind=kind, to=to, subject=subject[:300],
         body_text=text, body_html=html, sender=sender or settings.DEFAULT_FROM_EMAIL,
         reply_to=reply_to, headers=headers or {},
         attachments=[{"filename": name, "content": content, "mimetype": mimetype}
                      for name, content, mimetype in attachments],
-        dedupe_key=dedupe_key, regarding=regarding or {}))
+        dedupe_key=dedupe_key, regarding=regarding or {})
 
 
 def queue_text(*, kind: str, to: str, body: str, dedupe_key: str | None = None,
@@ -141,7 +179,10 @@ def _send(message: OutboundMessage) -> None:
     if message.body_html:
         email.attach_alternative(message.body_html, "text/html")
     for attachment in message.attachments:
-        email.attach(attachment["filename"], attachment["content"], attachment["mimetype"])
+        content = attachment["content"]
+        if not attachment["mimetype"].startswith("text/"):
+            content = base64.b64decode(content)  # a binary file is kept as base64 text
+        email.attach(attachment["filename"], content, attachment["mimetype"])
     email.send()
 
 

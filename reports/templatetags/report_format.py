@@ -16,3 +16,12 @@ def percent(share) -> str:
 def absolute_percent(change) -> str:
     """A change (−1…) as its size in whole percent, the direction said in words beside it."""
     return percent(abs(change))
+
+
+@register.filter
+def money(pence) -> str:
+    """Pence as pounds, a net that went below nothing with a minus before the pound sign."""
+    if pence in (None, ""):
+        return ""
+    sign = "−" if int(pence) < 0 else ""
+    return f"{sign}£{abs(int(pence)) / 100:,.2f}"

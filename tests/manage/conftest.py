@@ -11,6 +11,7 @@ from accounts.models import Membership, User
 from accounts.roles import Role
 from booking.models import CourseSession, Offer
 from booking.services.cases import raise_case
+from outbox.models import WebhookEndpoint
 
 from ..factories import (
     CourseSessionFactory,
@@ -72,11 +73,15 @@ def world(essex, staff, in_essex):
     case = raise_case(unbooked.pk, kind="part_payment", notes="Lost job",
                       actor=staff[Role.CLIENT_ADMIN])
     membership = Membership.objects.get(user=staff[Role.BOOKING_OFFICER], organisation=essex)
+    endpoint = WebhookEndpoint.objects.create(url="https://example.org/hooks",
+                                              events=["booking.confirmed"],
+                                              secret="whsec_world", created_by="setup")
     return {
         "reference": booked.reference, "session_id": started.pk, "course_type_id": nsac.pk,
         "venue_id": venue.pk, "trainer_id": trainer.pk, "case_id": case.pk,
         "membership_id": membership.pk, "user_id": staff[Role.BOOKING_OFFICER].pk,
         "kind": "reminder", "language": "en", "booking_reference": booking.reference,
+        "endpoint_id": endpoint.pk,
         # Not URL keywords, for the tests' own use:
         "booking": booking, "offer": booked, "unbooked": unbooked, "started": started,
         "upcoming": upcoming, "other": other, "venue": venue, "trainer": trainer,
