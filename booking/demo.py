@@ -136,6 +136,7 @@ class DemoVenue:
     directions_cy: str = ""
     welsh: bool = False  # runs Welsh-language dates
     active: bool = True
+    name_cy: str = ""  # a bilingual client's Welsh name for the venue
 
 
 @dataclass(frozen=True)
@@ -221,24 +222,25 @@ CLIENTS = {
                       "Ten minutes' walk from Cardiff Queen Street station. No parking on "
                       "site; use the North Road car park.",
                       "Deng munud ar droed o orsaf Caerdydd Heol y Frenhines. Does dim parcio "
-                      "ar y safle; defnyddiwch faes parcio Heol y Gogledd."),
+                      "ar y safle; defnyddiwch faes parcio Heol y Gogledd.", name_cy="Neuadd y Ddinas"),
             DemoVenue("Guildhall", "Oystermouth Road", "Swansea", "SA1 4PE", 26, True, True,
                       True, "Opposite the seafront. Free parking at the front of the building.",
-                      "Gyferbyn â glan y môr. Parcio am ddim o flaen yr adeilad.", welsh=True),
+                      "Gyferbyn â glan y môr. Parcio am ddim o flaen yr adeilad.", welsh=True,
+                      name_cy="Neuadd y Ddinas"),
             DemoVenue("Civic Centre", "Godfrey Road", "Newport", "NP20 4UR", 24, True, False,
                       True, "Up the hill from Newport station, about fifteen minutes' walk. "
                       "Visitor parking behind the building.",
                       "I fyny'r bryn o orsaf Casnewydd, tua chwarter awr ar droed. Parcio i "
-                      "ymwelwyr y tu ôl i'r adeilad."),
+                      "ymwelwyr y tu ôl i'r adeilad.", name_cy="Canolfan Ddinesig"),
             DemoVenue("Civic Offices", "Angel Street", "Bridgend", "CF31 4WB", 24, False, True,
                       False, "In the town centre, five minutes from Bridgend station. The "
                       "training room is on the first floor, up stairs.",
                       "Yng nghanol y dref, bum munud o orsaf Pen-y-bont ar Ogwr. Mae'r ystafell "
-                      "hyfforddi ar y llawr cyntaf, i fyny'r grisiau."),
+                      "hyfforddi ar y llawr cyntaf, i fyny'r grisiau.", name_cy="Swyddfeydd Dinesig"),
             DemoVenue("Civic Centre", "Castle Street", "Merthyr Tydfil", "CF47 8AN", 24, True,
                       False, True, "Next to the bus station. Lift to the first-floor training "
                       "room.", "Drws nesaf i'r orsaf fysiau. Lifft i'r ystafell hyfforddi ar y "
-                      "llawr cyntaf.", welsh=True),
+                      "llawr cyntaf.", welsh=True, name_cy="Canolfan Ddinesig"),
             DemoVenue("Llys Cadwyn", "Taff Street", "Pontypridd", "CF37 4TH", 24, True, True,
                       False, "No longer used for courses.", "Ddim yn cael ei ddefnyddio mwyach.",
                       active=False),
@@ -394,8 +396,12 @@ class _Seeder:
                     "step_free": spec.step_free, "hearing_loop": spec.hearing_loop,
                     "parking": spec.parking, "directions_en": spec.directions_en,
                     "directions_cy": spec.directions_cy, "is_active": spec.active,
+                    "name_cy": spec.name_cy,
                 },
             )
+            if spec.name_cy and not venue.name_cy:  # fills a blank, never a staff edit
+                venue.name_cy = spec.name_cy
+                venue.save(update_fields=["name_cy"])
             if venue.is_active:
                 self.venues.append(venue)
                 if spec.welsh:
@@ -849,7 +855,12 @@ class _Seeder:
 
     def seed_demo_offers(self) -> None:
         """Through the import (source "api"): created the first time; on a later day, still
-        unbooked ones get their dates moved forward ("offer.updated"); booked ones are left."""
+        unbooked ones get their dates moved forward ("offer.updated"); booked ones are left.
+        Only the dates: for a demo offer that exists, the row carries what is stored for
+        everything else, so whatever someone typed since (an e-mail address, a phone number,
+        the letter language) stays, and a run that moves nothing sends nothing."""
+        stored = {offer.reference: offer for offer in Offer.objects.filter(
+            reference__in=[spec.reference for spec in self.data["demo_offers"]])}
         rows = []
         for spec in self.data["demo_offers"]:
             critical_date = self.today + timedelta(weeks=DEMO_CRITICAL_WEEKS)
@@ -868,7 +879,18 @@ class _Seeder:
                                                   random.Random(spec.reference)),
                 "language": spec.language,
             })
-        import_offers(rows, source="api", actor="police-referral-feed", channel=Channel.API)
+            offer = stored.get(spec.reference)
+            if offer is None:
+                continue
+            if (offer.status != Offer.Status.OFFERED
+                    or offer.critical_date >= critical_date):
+                rows.pop()  # booked, closed, or already dated from today: nothing to move
+                continue
+            rows[-1].update({name: _row_value(getattr(offer, name)) for name in (
+                "first_name", "last_name", "date_of_birth", "address", "postcode", "email",
+                "phone", "licence_number", "language")})
+        if rows:
+            import_offers(rows, source="api", actor="police-referral-feed", channel=Channel.API)
 
     def demo_offer_rows(self) -> list[dict]:
         offers = {offer.reference: offer for offer in Offer.objects.filter(
@@ -902,6 +924,11 @@ STATUS_REASONS = {
     Offer.Status.SPECIAL_ARRANGEMENT: "Special circumstances referred to the administrators.",
     Offer.Status.CANCELLED: "The person cancelled and does not want another date.",
 }
+
+
+def _row_value(value) -> str:
+    """A stored offer's value as an import cell (dates as YYYY-MM-DD)."""
+    return value.isoformat() if isinstance(value, date) else str(value or "")
 
 
 def _actor(channel: str, admin: str) -> str:

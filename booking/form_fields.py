@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from booking.date_input import DateProblem, parse_date_parts
+from booking.models.offers import is_phone_number
 
 EMAIL_TOO_LONG = _("Email address must be %(limit_value)s characters or less")
 
@@ -73,8 +74,7 @@ class PhoneNumberField(forms.CharField):
         phone = super().clean(value)
         if not phone:
             return phone
-        digits = [c for c in phone if c.isdigit()]
-        if not 10 <= len(digits) <= 13 or any(c not in "0123456789 +()-" for c in phone):
+        if not is_phone_number(phone):
             raise ValidationError(_("Enter a phone number, like 01632 960 001 or 07700 900 982"))
         return phone
 

@@ -19,6 +19,7 @@ LABELS = {
     "offer.imported": _("Offer received"),
     "offer.updated": _("Offer updated"),
     "offer.details_changed": _("Contact details changed"),
+    "offer.import_conflict": _("The feed sent older contact details: the person's were kept"),
     "offer.expired": _("Offer expired and returned to the police"),
     "offer.critical_date_extended": _("Critical date extended"),
     "offer.withdrawn": _("Offer withdrawn"),

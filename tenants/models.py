@@ -42,6 +42,12 @@ class ClientOrganisation(TenantMixin):
         ENGLISH = "en", _("English only")
         WELSH_AND_ENGLISH = "cy-en", _("Welsh and English")
 
+    class AccessibilityCompliance(models.TextChoices):
+        # The wording the Public Sector Bodies Accessibility Regulations 2018 require.
+        FULL = "full", _("fully compliant")
+        PARTIAL = "partial", _("partially compliant")
+        NOT_COMPLIANT = "not", _("not compliant")
+
     class Nation(models.TextChoices):
         # Whose bank holidays the client's course dates avoid (each nation keeps its own list).
         ENGLAND_WALES = "england_wales", _("England and Wales")
@@ -79,6 +85,18 @@ class ClientOrganisation(TenantMixin):
     stripe_charges_enabled = models.BooleanField(default=False)
     # Mail order / telephone order: agents may key card details the caller reads out.
     allow_moto = models.BooleanField(default=False)
+
+    # The accessibility statement of the client's booking site: its compliance status, what is
+    # known not to meet the standard, and when the statement was prepared, reviewed and the
+    # site last tested. Blank dates fall back to when the client was set up.
+    accessibility_compliance = models.CharField(
+        max_length=8, choices=AccessibilityCompliance.choices,
+        default=AccessibilityCompliance.PARTIAL)
+    accessibility_known_issues = models.TextField(blank=True)
+    accessibility_known_issues_cy = models.TextField(blank=True)
+    accessibility_prepared_on = models.DateField(null=True, blank=True)
+    accessibility_reviewed_on = models.DateField(null=True, blank=True)
+    accessibility_tested_on = models.DateField(null=True, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
     status_changed_at = models.DateTimeField(auto_now_add=True)

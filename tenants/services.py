@@ -196,7 +196,10 @@ def onboard_client(new: NewClient, *, acting_user, ip_address: str | None = None
             after = asdict(new)
             record(actor=acting_user, action="organisation.onboarded", obj=organisation,
                    organisation=organisation, after=after, ip_address=ip_address)
-            queue_invitation(admin, organisation=organisation, invited_by=acting_user)
+            # As for staff added later: only an account without a password needs the link to
+            # set one; someone who already signs in elsewhere just has the new client too.
+            if not admin.has_usable_password():
+                queue_invitation(admin, organisation=organisation, invited_by=acting_user)
     except TemplateNotMigrated as error:
         raise ValidationError(_("The client template is behind the code: run migrate_schemas "
                                 "before onboarding (nothing was created).")) from error
@@ -322,3 +325,36 @@ def connect_merchant_account(organisation, *, acting_user, ip_address=None):
     return set_merchant_account(organisation, account_id=account_id,
                                 allow_moto=organisation.allow_moto, acting_user=acting_user,
                                 ip_address=ip_address)
+
+
+def merchant_onboarding_link(organisation, *, refresh_url: str, return_url: str, acting_user,
+                             ip_address=None) -> str:
+    """Stripe's onboarding page for the client's connected account (an account link), made
+    first if the client has none. Stripe sends the person back to `return_url` when done and
+    to `refresh_url` if the link expired; links are single-use, so each visit asks for one."""
+    organisation = connect_merchant_account(organisation, acting_user=acting_user,
+                                            ip_address=ip_address)
+    return stripe_gateway.account_link(organisation.stripe_account_id, refresh_url=refresh_url,
+                                       return_url=return_url)
+
+
+def refresh_charges_enabled(account_id: str, *, charges_enabled: bool | None = None,
+                            acting_user="stripe") -> ClientOrganisation | None:
+    """Whether the client with this connected account can take charges, kept current (the
+    account.updated webhook, and the return from onboarding). Asks Stripe unless told; the
+    client, or None if no client has the account. Audited only when it changes."""
+    if charges_enabled is None:
+        charges_enabled = stripe_gateway.charges_enabled(account_id)
+    with schema_context(get_public_schema_name()), transaction.atomic(durable=True):
+        locked = (ClientOrganisation.objects.select_for_update()
+                  .filter(stripe_account_id=account_id, is_template=False).first())
+        if locked is None or not account_id:
+            return None
+        if locked.stripe_charges_enabled != charges_enabled:
+            before = {"stripe_charges_enabled": locked.stripe_charges_enabled}
+            locked.stripe_charges_enabled = charges_enabled
+            locked.save(update_fields=["stripe_charges_enabled"])
+            record(actor=acting_user, action="organisation.merchant_account_updated", obj=locked,
+                   organisation=locked, before=before,
+                   after={"stripe_charges_enabled": charges_enabled})
+        return locked

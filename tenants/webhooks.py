@@ -154,6 +154,8 @@ def _claim(record_id, now) -> StripeEvent | Handling:
 
 
 def _dispatch(event: dict) -> tuple[str, str, ClientOrganisation | None]:
+    if event["type"] == "account.updated":
+        return _account_updated(event)
     if not event.get("account") and event["type"] in _PLATFORM_HANDLERS:
         detail = _PLATFORM_HANDLERS[event["type"]](event.get("data", {}).get("object", {}),
                                                    event_type=event["type"])
@@ -172,6 +174,22 @@ def _dispatch(event: dict) -> tuple[str, str, ClientOrganisation | None]:
     with schema_context(organisation.schema_name):
         detail = handler(obj, organisation=organisation, event_type=event["type"])
     return StripeEvent.Outcome.HANDLED, detail, organisation
+
+
+def _account_updated(event: dict) -> tuple[str, str, ClientOrganisation | None]:
+    """A client's connected account changed (onboarding finished, Stripe paused payouts…):
+    whether it can take charges is asked of Stripe again, not read from the event, which may
+    be old or out of order."""
+    from .services import refresh_charges_enabled
+
+    obj = event.get("data", {}).get("object", {})
+    account_id = event.get("account") or obj.get("id", "")
+    organisation = refresh_charges_enabled(account_id) if account_id else None
+    if organisation is None:
+        return StripeEvent.Outcome.IGNORED, "unknown account", None
+    return (StripeEvent.Outcome.HANDLED,
+            f"charges enabled: {'yes' if organisation.stripe_charges_enabled else 'no'}",
+            organisation)
 
 
 def _route(schema_name: str, account: str) -> ClientOrganisation | None:

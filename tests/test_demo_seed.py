@@ -127,3 +127,32 @@ def test_the_docstring_lists_the_demo_offers_as_seeded():
 def test_only_demo_clients_can_be_seeded():
     with pytest.raises(ValueError, match="No demo data"):
         seed_client_demo(ClientOrganisation(slug="somewhere-else", schema_name="client_x"))
+
+
+def test_seeding_again_keeps_what_people_typed_and_only_moves_the_dates(essex):
+    from booking.services.bookings import ContactDetails
+
+    yesterday = timezone.localdate() - timedelta(days=1)
+    seed_client_demo(essex, today=yesterday)
+    with schema_context(essex.schema_name):
+        waiting = Offer.objects.get(reference="ESX-DEMO-002")
+        session = search_sessions(waiting)[0].session
+        place_hold(waiting.pk, session.pk, channel="online", actor="offender")
+        # The person gives a new e-mail address and books; the payment has not come yet.
+        book(waiting.pk, channel="online", actor="offender",
+             details=ContactDetails(email="jordan.new@example.com", phone="07700 900123"))
+        # Staff corrected another offer's phone number (no feed value is theirs to restore).
+        Offer.objects.filter(reference="ESX-DEMO-003").update(phone="01632 960 001")
+        critical_before = Offer.objects.get(reference="ESX-DEMO-003").critical_date
+
+    seed_client_demo(essex)  # `make run` the next day
+
+    with schema_context(essex.schema_name):
+        waiting = Offer.objects.get(reference="ESX-DEMO-002")
+        assert (waiting.email, waiting.phone) == ("jordan.new@example.com", "07700 900123")
+        assert waiting.bookings.get().status == Booking.Status.PENDING_PAYMENT
+        other = Offer.objects.get(reference="ESX-DEMO-003")
+        assert other.phone == "01632 960 001"
+        assert other.critical_date == critical_before + timedelta(days=1)  # the dates moved
+        # Nothing the feed sent disagreed with the person: only the dates were sent again.
+        assert not OfferEvent.objects.filter(kind="offer.import_conflict").exists()

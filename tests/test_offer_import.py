@@ -455,7 +455,7 @@ def test_client_admin_uploads_a_file_and_sees_the_counts(essex, essex_admin, cli
         assert Offer.objects.filter(source="csv").count() == 2
         assert set(OfferEvent.objects.values_list("channel", "actor")) == {
             ("admin", essex_admin.email)}
-    assert client.get(UPLOAD + "template.csv", **ESSEX).content.decode().startswith(
+    assert client.get(UPLOAD + "template.csv", **ESSEX).content.decode("utf-8-sig").startswith(
         "reference,course_type,")
 
 
@@ -511,3 +511,84 @@ def test_upload_over_5_mb_is_refused(essex, essex_admin, client):
     assert "The selected file must be smaller than 5 MB" in far_over.content.decode()
     no_file = client.post(UPLOAD, {}, **ESSEX)
     assert no_file.status_code == 400 and "Select a CSV file" in no_file.content.decode()
+
+
+# --- the template, the phone rule, and what the person told us --------------------------------
+
+def test_template_link_is_on_the_page_and_the_file_has_an_example_row_with_the_codes(
+        essex, essex_admin, client):
+    client.force_login(essex_admin)
+    page = client.get(UPLOAD, **ESSEX).content.decode()
+    intro, _details, _rest = page.partition('<details class="govuk-details">')
+    assert 'href="/manage/offers/import/template.csv"' in intro  # not hidden in the details
+    assert "<code>NSAC</code>" in page and "<code>cy</code>: Welsh" in page
+    response = client.get(UPLOAD + "template.csv", **ESSEX)
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert len(rows) == 1
+    example = rows[0]
+    assert example["reference"] == "EXAMPLE-0001" and example["course_type"] == "D4C"
+    assert "NSAC" in example["notes"] and "NMAC" in example["notes"]
+    assert "cy (Welsh)" in example["notes"] and "en (English)" in example["notes"]
+    # Every other cell of the example is good, and the row itself is refused if left in.
+    with pytest.raises(ImportRejected) as rejected:
+        run_import(essex, rows)
+    assert [(e["row"], e["field"]) for e in rejected.value.errors] == [(1, "reference")]
+    assert run_import(essex, [{**example, "reference": "ESX-300001"}]).created == 1
+
+
+@pytest.mark.parametrize("phone", ["call me", "0770", "07700 900982 ext 4", "+44 7700 900982 1234"])
+def test_import_refuses_a_phone_number_the_public_form_refuses(essex, phone):
+    with pytest.raises(ImportRejected) as rejected:
+        run_import(essex, [offer_row(phone=phone)])
+    assert rejected.value.errors == [{"row": 1, "field": "phone", "message": (
+        "Enter a phone number, like 01632 960 001 or 07700 900 982")}]
+
+
+def _person_changes_email(organisation, reference, email):
+    """What the booking services do when the person gives a new address (an event with it)."""
+    from booking.services.events import log_event
+
+    with schema_context(organisation.schema_name):
+        offer = Offer.objects.get(reference=reference)
+        before = offer.email
+        Offer.objects.filter(pk=offer.pk).update(email=email)
+        from django.db import transaction
+        with transaction.atomic():
+            log_event(offer, "offer.details_changed", channel=Channel.ONLINE, actor="offender",
+                      before={"email": before}, after={"email": email})
+
+
+def test_reimport_never_reverts_contact_details_the_person_changed(essex):
+    run_import(essex, [offer_row(email="feed@example.com")], source="api", channel=Channel.API)
+    _person_changes_email(essex, "ESX-200001", "mine@example.com")
+
+    later = offer_row(email="feed@example.com", last_name="Driver-Smith")
+    result = run_import(essex, [later], source="api", channel=Channel.API)
+    assert (result.updated, result.conflicts) == (1, 1)
+    with schema_context(essex.schema_name):
+        offer = Offer.objects.get(reference="ESX-200001")
+        assert offer.email == "mine@example.com"  # theirs wins
+        assert offer.last_name == "Driver-Smith"  # the feed still updates what is its own
+        conflict = OfferEvent.objects.get(offer=offer, kind="offer.import_conflict")
+        assert conflict.before == {"email": "mine@example.com"}
+        assert conflict.after == {"email": "feed@example.com"}
+
+    # The feed sending the same again records nothing new; a different value does.
+    assert run_import(essex, [later], source="api", channel=Channel.API).conflicts == 0
+    assert run_import(essex, [{**later, "email": "other@example.com"}], source="api",
+                      channel=Channel.API).conflicts == 1
+    with schema_context(essex.schema_name):
+        assert OfferEvent.objects.filter(kind="offer.import_conflict").count() == 2
+        assert Offer.objects.get(reference="ESX-200001").email == "mine@example.com"
+
+
+def test_import_conflict_is_shown_to_staff_on_the_offender_page(essex, essex_admin, client):
+    run_import(essex, [offer_row(email="feed@example.com")], source="api", channel=Channel.API)
+    _person_changes_email(essex, "ESX-200001", "mine@example.com")
+    run_import(essex, [offer_row(email="feed@example.com")], source="api", channel=Channel.API)
+    with schema_context(essex.schema_name):
+        offer = Offer.objects.get(reference="ESX-200001")
+    client.force_login(essex_admin)
+    page = client.get(f"/manage/offenders/{offer.reference}/", **ESSEX).content.decode()
+    assert "The police feed sent different contact details" in page
+    assert "feed@example.com" in page and "mine@example.com" in page

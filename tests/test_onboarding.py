@@ -381,3 +381,15 @@ def test_the_console_form_says_when_there_are_no_plans(db, client, provider_admi
     sign_in_verified(client, provider_admin)
     form = client.get("/clients/new/", HTTP_HOST="localhost").content.decode()
     assert "There are no price plans yet" in form
+
+
+def test_only_an_account_without_a_password_is_sent_an_invitation(
+        db, django_capture_on_commit_callbacks):
+    signs_in = User.objects.create_user(email="lead@norfolk.test", password=PASSWORD,
+                                        full_name="Norfolk Lead")
+    with django_capture_on_commit_callbacks(execute=True):
+        onboard_client(norfolk(), acting_user="tests")
+        onboard_client(norfolk(name="Kent Police", slug="kent", admin_email="chief@kent.test"),
+                       acting_user="tests")
+    assert [message.to for message in mail.outbox] == [["chief@kent.test"]]
+    assert signs_in.memberships.get().organisation.slug == "norfolk"

@@ -118,3 +118,46 @@ def test_each_test_worker_has_a_redis_database_of_its_own():
     assert redis_url_for_worker("redis://127.0.0.1:6379", "gw2") == "redis://127.0.0.1:6379/2"
     with pytest.raises(ImproperlyConfigured, match="REDIS_URL"):
         redis_url_for_worker("redis://127.0.0.1:6379/cache", "gw1")
+
+
+def test_development_calls_localstripe_and_links_on_the_ports_make_run_was_given():
+    result = run_manage("shell", "-c",
+                        "from django.conf import settings; "
+                        "print(settings.STRIPE_API_BASE, settings.PUBLIC_PORT)",
+                        DEBUG="1", LOCALSTRIPE_PORT="8424", PUBLIC_PORT="8123")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1].split() == ["http://127.0.0.1:8424", "8123"]
+
+
+def test_make_run_gives_the_server_its_ports_for_localstripe_and_links(tmp_path):
+    # The real Makefile in a scratch directory, with a stand-in Python that prints what the
+    # server would be started with; seed and localstripe are taken as done (-o).
+    (tmp_path / "Makefile").write_text((ROOT / "Makefile").read_text())
+    (tmp_path / ".data").mkdir()
+    python = tmp_path / "python"
+    python.write_text('#!/bin/sh\necho "$@ LOCALSTRIPE_PORT=$LOCALSTRIPE_PORT PUBLIC_PORT=$PUBLIC_PORT"\n')
+    python.chmod(0o755)
+    result = subprocess.run(["make", "-o", "seed", "-o", "localstripe", "run", f"PY={python}",
+                             "PORT=8123", "LOCALSTRIPE_PORT=8424"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert ("manage.py runserver 0.0.0.0:8123 LOCALSTRIPE_PORT=8424 PUBLIC_PORT=8123"
+            in result.stdout)
+    plan = subprocess.run(["make", "-n", "localstripe", "LOCALSTRIPE_PORT=8424", "-o", "install"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert "config.localstripe_server --port 8424" in plan.stdout
+
+
+def test_make_stop_stops_the_server_localstripe_and_the_embedded_postgres(tmp_path):
+    (tmp_path / "Makefile").write_text((ROOT / "Makefile").read_text())
+    (tmp_path / ".data").mkdir()
+    sleeper = subprocess.Popen(["sleep", "60"])
+    (tmp_path / ".data" / "localstripe.pid").write_text(str(sleeper.pid))
+    result = subprocess.run(["make", "stop"], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=60)
+    assert sleeper.wait(timeout=10) != 0  # terminated, not finished
+    assert f"Stopped localstripe ({sleeper.pid})." in result.stdout
+    assert not (tmp_path / ".data" / "localstripe.pid").exists()
+    plan = subprocess.run(["make", "-n", "stop"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=60)
+    assert "config.embedded stop" in plan.stdout

@@ -13,7 +13,9 @@ from django.views.decorators.http import require_POST
 
 from accounts.permissions import requires_action
 from booking.models import Booking
+from booking.services.access_log import offer_of_booking, shows_offenders
 from booking.services.bookings import seat_held_for
+from booking.services.card_declines import decline_message
 from booking.services.pay_links import LinkBy, send_pay_by_link
 from booking.services.payments import (
     CardProblem,
@@ -48,6 +50,7 @@ def _agent_booking(reference) -> Booking:
 
 @requires_action(CONSOLE)
 @requires_action(BOOK)
+@shows_offenders("agent_payments.take", offer_of_booking())
 def agent_take_payment(request, reference):
     """MOTO card entry where the client allows it, and pay-by-link always."""
     booking = _agent_booking(reference)
@@ -112,6 +115,7 @@ def _send_payment_link(request, booking: Booking, context: dict) -> bool:
 @require_POST
 @requires_action(CONSOLE)
 @requires_action(BOOK)
+@shows_offenders("agent_payments.card", offer_of_booking())
 def agent_card(request, reference):
     if not request.tenant.allow_moto:
         return JsonResponse({"status": "error", "message": _("This client does not allow card "
@@ -125,8 +129,10 @@ def agent_card(request, reference):
     paid = pay_by_card_token(booking.pk, token, organisation=request.tenant,
                              channel="telephone", actor=request.user, moto=True)
     if paid.problem == CardProblem.DECLINED:
-        return JsonResponse({"status": "declined", "message": _(
-            "The card was declined: %(reason)s") % {"reason": paid.message}}, status=402)
+        # Our own sentence for Stripe's code (the agent reads it to the caller), never
+        # Stripe's English text.
+        return JsonResponse({"status": "declined", "message": decline_message(paid.decline_code)},
+                            status=402)
     if paid.problem == CardProblem.DETAILS_REFUSED:
         return JsonResponse({"status": "error", "message": _(
             "The card details could not be used. Nothing has been taken: check them with the "
@@ -143,6 +149,7 @@ def agent_card(request, reference):
 
 @requires_action(CONSOLE)
 @requires_action(BOOK)
+@shows_offenders("agent_payments.returned", offer_of_booking())
 def agent_returned(request, reference):
     booking = _agent_booking(reference)
     try:

@@ -69,6 +69,8 @@ NAVIGATION = (
     ("/manage/offers/import/", _("Import offers"), "offers.import"),
     ("manage:staff", _("Staff"), "staff.view"),
     ("manage:audit", _("Audit trail"), "client.view_audit"),
+    ("manage:sign_ins", _("Sign-ins"), "client.view_audit"),
+    ("manage:privacy", _("Data protection"), "privacy.view"),
     ("/manage/reports/", _("Reports"), "reports.view"),
     ("/manage/billing/", _("Billing"), "billing.view"),
 )

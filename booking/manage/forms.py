@@ -278,6 +278,8 @@ class CourseTypeForm(forms.Form):
 class VenueForm(forms.Form):
     name = forms.CharField(label=_("Venue name"), max_length=column_length(Venue, "name"),
                            error_messages=required(_("Enter the venue name")))
+    name_cy = forms.CharField(label=_("Name in Welsh (optional)"),
+                              max_length=column_length(Venue, "name_cy"), required=False)
     address = forms.CharField(label=_("Address"), widget=forms.Textarea,
                               error_messages=required(_("Enter the address")))
     town = forms.CharField(label=_("Town or city"), max_length=column_length(Venue, "town"),
@@ -299,8 +301,8 @@ class VenueForm(forms.Form):
                                     widget=forms.Textarea, required=False)
     is_active = forms.BooleanField(label=_("In use"), required=False, initial=True)
 
-    FIELDS = ("name", "address", "town", "postcode", "capacity", "step_free", "hearing_loop",
-              "parking", "directions_en", "directions_cy", "is_active")
+    FIELDS = ("name", "name_cy", "address", "town", "postcode", "capacity", "step_free",
+              "hearing_loop", "parking", "directions_en", "directions_cy", "is_active")
 
     @classmethod
     def initial_from(cls, venue: Venue) -> dict:
@@ -638,7 +640,9 @@ class AuditFilterForm(forms.Form):
 
     def __init__(self, *args, object_types=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["object_type"].choices = [("", _("Any"))] + [(t, t) for t in object_types]
+        # (stored type, its name in words) pairs
+        self.fields["object_type"].choices = [("", _("Any"))] + [
+            (kind, label.capitalize()) for kind, label in object_types]
 
     def clean(self):
         cleaned = super().clean()
@@ -655,3 +659,21 @@ class CorrespondenceForm(forms.Form):
     body = forms.CharField(label=_("Message"), max_length=10000,
                            widget=forms.Textarea(attrs={"rows": 14}),
                            error_messages=required(_("Enter the message")))
+
+
+class SessionFilterForm(forms.Form):
+    """The course-dates list narrowed by venue (or online), course type and trainer."""
+
+    ONLINE = "online"
+    venue = forms.ChoiceField(label=_("Venue"), required=False)
+    course_type = forms.ChoiceField(label=_("Course type"), required=False)
+    trainer = forms.ChoiceField(label=_("Trainer"), required=False)
+
+    def __init__(self, *args, venues=(), course_types=(), trainers=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["venue"].choices = [("", _("Any")), (self.ONLINE, _("Online"))] + [
+            (str(venue.pk), str(venue)) for venue in venues]
+        self.fields["course_type"].choices = [("", _("Any"))] + [
+            (str(course_type.pk), str(course_type)) for course_type in course_types]
+        self.fields["trainer"].choices = [("", _("Any"))] + [
+            (str(trainer.pk), trainer.full_name) for trainer in trainers]

@@ -9,12 +9,16 @@ from .views import (
     configure,
     correspondence,
     dashboard,
+    merchant_account,
     offenders,
     offer_import,
     payments,
+    privacy,
     registers,
     sessions,
+    sign_ins,
     staff,
+    webhooks,
 )
 
 app_name = "manage"
@@ -25,6 +29,8 @@ urlpatterns = [
     path("offenders/", offenders.search, name="offenders"),
     path("offenders/<str:reference>/", offenders.detail, name="offender"),
     path("offenders/<str:reference>/book/", offenders.book_for, name="offender_book"),
+    path("offenders/<str:reference>/letter.pdf", offenders.confirmation_letter,
+         name="offender_letter"),
     path("offenders/<str:reference>/transfer/", offenders.transfer_for,
          name="offender_transfer"),
     path("offenders/<str:reference>/cancel/", offenders.cancel_for, name="offender_cancel"),
@@ -60,6 +66,12 @@ urlpatterns = [
     path("configure/trainers/<int:trainer_id>/", configure.trainer_edit, name="trainer"),
     path("configure/closures/", configure.closures, name="closures"),
     path("configure/branding/", configure.branding, name="branding"),
+    path("configure/merchant-account/", merchant_account.merchant_account,
+         name="merchant_account"),
+    path("configure/merchant-account/return/", merchant_account.merchant_account_return,
+         name="merchant_account_return"),
+    path("configure/webhooks/", webhooks.endpoint_list, name="webhooks"),
+    path("configure/webhooks/<int:endpoint_id>/", webhooks.endpoint_detail, name="webhook"),
     path("configure/correspondence/", correspondence.template_list, name="correspondence"),
     path("configure/correspondence/<str:kind>/<str:language>/", correspondence.template_edit,
          name="correspondence_edit"),
@@ -77,6 +89,16 @@ urlpatterns = [
     path("staff/people/<int:user_id>/reactivate/", staff.staff_reactivate,
          name="staff_reactivate"),
     path("audit/", audit_trail.audit_trail, name="audit"),
+    path("sign-ins/", sign_ins.sign_in_report, name="sign_ins"),
+    path("staff/people/<int:user_id>/two-factor/", staff.staff_reset_two_factor,
+         name="staff_reset_two_factor"),
+    # Data protection: retention, erasure, right of access, who viewed a record
+    path("privacy/", privacy.privacy_home, name="privacy"),
+    path("privacy/records/<str:reference>/", privacy.privacy_offender,
+         name="privacy_offender"),
+    path("privacy/records/<str:reference>/export/", privacy.privacy_export,
+         name="privacy_export"),
+    path("privacy/records/<str:reference>/erase/", privacy.privacy_erase, name="privacy_erase"),
 ]
 
 offer_import_patterns = [

@@ -2,6 +2,7 @@
 
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
+from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
 from tenants.opening_hours import DAYS
@@ -65,6 +66,8 @@ class Language(models.TextChoices):
 
 class Venue(models.Model):
     name = models.CharField(max_length=200)
+    # A bilingual client's Welsh name for the venue; the English name stands when it is blank.
+    name_cy = models.CharField(max_length=200, blank=True)
     address = models.TextField()
     town = models.CharField(max_length=100)
     postcode = models.CharField(max_length=8)
@@ -78,12 +81,32 @@ class Venue(models.Model):
     directions_en = models.TextField(blank=True)
     directions_cy = models.TextField(blank=True)
     is_active = models.BooleanField(default=True)
+    # When the row last changed, for the client API's `updated_since`. A database trigger
+    # (migration 0017_api_change_times) sets it on every UPDATE, including queryset updates and saves with
+    # update_fields, which Django's auto_now would miss; the default, for rows inserted in SQL.
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
 
     class Meta:
         ordering = ["town", "name"]
+        indexes = [models.Index(fields=["updated_at", "id"], name="venue_changed")]
 
     def __str__(self):
         return f"{self.name}, {self.town}"
+
+    def name_in(self, language: str) -> str:
+        return self.name_cy if language.startswith("cy") and self.name_cy else self.name
+
+    def directions_in(self, language: str) -> str:
+        if language.startswith("cy") and self.directions_cy:
+            return self.directions_cy
+        return self.directions_en
+
+    def address_lines(self) -> list[str]:
+        """The address without a line that only repeats the venue's name (either language's),
+        which is shown above it already."""
+        names = {self.name.strip().casefold(), self.name_cy.strip().casefold()} - {""}
+        return [line.strip() for line in self.address.splitlines()
+                if line.strip() and line.strip().rstrip(",").casefold() not in names]
 
 
 def every_day() -> list[str]:

@@ -11,6 +11,13 @@ from .catalogue import CourseType, Language
 PHONE_PUNCTUATION = set(" +()-.")
 
 
+def is_phone_number(text: str) -> bool:
+    """The rule a number must pass wherever it comes in (the public form, staff forms, offer
+    imports): a UK number as people type it, 10 to 13 digits with spaces, brackets, + or -."""
+    digits = sum(c.isdigit() for c in text)
+    return 10 <= digits <= 13 and all(c in "0123456789 +()-" for c in text)
+
+
 def phone_e164(number: str) -> str:
     """The number in E.164 (+447700900982) however it was written, UK numbers by default; ""
     for anything that cannot be a phone number. Possible rather than valid numbers count, so
@@ -63,6 +70,9 @@ class Offer(models.Model):
     # The phone number as the contact centre searches for it; set with `phone` by set_phone.
     phone_e164 = models.CharField(max_length=16, blank=True, editable=False)
     licence_number = models.CharField(max_length=16, blank=True)
+    # The force that referred the person, as the referral feed names it (its police cost-recovery
+    # part is remitted to it); blank: the client's own force.
+    police_force = models.CharField(max_length=100, blank=True)
     language = models.CharField(max_length=2, choices=Language.choices, default=Language.ENGLISH)
     # Access requirements: a list of codes (interpreter, step_free, hearing_loop, other).
     access_requirements = models.JSONField(default=list, blank=True)
@@ -71,6 +81,9 @@ class Offer(models.Model):
     status = models.CharField(max_length=24, choices=Status.choices, default=Status.OFFERED)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Set when the person's details were erased (booking.services.retention): the row stays,
+    # pseudonymised, so counts and money still add up, but no search or page finds it.
+    erased_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["critical_date", "reference"]

@@ -95,13 +95,13 @@ def _long_date(value) -> str:
     return formats.date_format(value, "l j F Y")
 
 
-def _location_lines(session: CourseSession) -> list[str]:
+def _location_lines(session: CourseSession, language: str) -> list[str]:
     venue = session.venue
     if venue is None:
         return []
-    lines = [venue.name]
-    lines += [line.strip() for line in re.split(r"[\r\n]+", venue.address) if line.strip()]
-    lines += [part for part in (venue.town, venue.postcode) if part]
+    lines = [venue.name_in(language), *venue.address_lines()]
+    lines += [part for part in (venue.town, venue.postcode)
+              if part and part.casefold() not in {line.casefold() for line in lines}]
     return lines
 
 
@@ -130,14 +130,13 @@ def _session_context(session: CourseSession, language: str) -> dict:
     venue = session.venue
     directions = ""
     if venue is not None:
-        directions = (venue.directions_cy if language == "cy" and venue.directions_cy
-                      else venue.directions_en)
+        directions = venue.directions_in(language)
     return {
         "course_name": session.course_type.name(language),
         "starts": timezone.localtime(session.starts_at),
         "ends": timezone.localtime(session.ends_at),
         "online": session.is_online,
-        "location_lines": _location_lines(session),
+        "location_lines": _location_lines(session, language),
         "postcode": venue.postcode if venue else "",
         "directions": directions,
         "joining_url": session.joining_url,
@@ -213,7 +212,7 @@ def build_calendar(booking: Booking, client: Client, language: str, *,
     if session.is_online:
         location = _("Online")
     else:
-        location = ", ".join(_location_lines(session))
+        location = ", ".join(_location_lines(session, language))
     description = [_("Booking reference: %(reference)s") % {"reference": booking.reference},
                    *_what_to_do(session)]
     if organisation.contact_phone or organisation.contact_email:
@@ -299,7 +298,8 @@ def _client_wording(template: str, booking: Booking, client: Client, language: s
         "booking_reference": booking.reference,
         "course_name": session.course_type.name(language),
         "course_date": _long_date(start.date()), "start_time": start.strftime("%H:%M"),
-        "venue": ", ".join(_location_lines(session)), "joining_url": session.joining_url,
+        "venue": ", ".join(_location_lines(session, language)),
+        "joining_url": session.joining_url,
         "client_name": context["client_name"],
         "contact_phone": client.organisation.contact_phone,
         "contact_email": client.organisation.contact_email,

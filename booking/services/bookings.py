@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from booking import notifications
-from booking.models import Booking, CourseSession, Hold, Offer, OfferEvent
+from booking.models import Booking, CourseSession, Hold, Language, Offer, OfferEvent
 
 from .events import log_event
 from .rules import (
@@ -92,6 +92,31 @@ def _apply_contact_details(offer: Offer, details: ContactDetails | None) -> dict
     offer.access_requirements = list(details.access_requirements)
     offer.access_notes = details.access_notes
     return before
+
+
+def change_contact_details(offer_id, *, email: str, phone: str, language: str, channel: str,
+                           actor, now=None) -> Offer:
+    """The person (or staff for them) changes how we reach them and the language of their
+    letters after booking. Only fields that changed are recorded on the "offer.details_changed"
+    event, which is also what keeps a later feed import from reverting them."""
+    email, phone = (email or "").strip(), (phone or "").strip()
+    if not (email or phone):
+        raise BookingRefused(_("Enter an email address or a phone number"), "no_contact")
+    if language not in Language.values:
+        raise BookingRefused(_("Select the language for letters and emails"), "bad_language")
+    with transaction.atomic(durable=True):
+        offer = lock_offer(offer_id)
+        before = {"email": offer.email, "phone": offer.phone, "language": offer.language}
+        offer.email = email
+        offer.set_phone(phone)
+        offer.language = language
+        changed = {name for name, value in before.items() if getattr(offer, name) != value}
+        if changed:
+            offer.save(update_fields=["email", "phone", "phone_e164", "language", "updated_at"])
+            log_event(offer, "offer.details_changed", channel=channel, actor=actor, now=now,
+                      before={name: before[name] for name in sorted(changed)},
+                      after={name: getattr(offer, name) for name in sorted(changed)})
+        return offer
 
 
 def book(offer_id, *, channel: str, actor, details: ContactDetails | None = None,

@@ -146,7 +146,7 @@ def save_course_type(course_type_id, data: dict, *, actor, organisation=None,
 # --- Venues ------------------------------------------------------------------------------------
 
 VENUE_FIELDS = (
-    "name", "address", "town", "postcode", "latitude", "longitude", "capacity", "step_free",
+    "name", "name_cy", "address", "town", "postcode", "latitude", "longitude", "capacity", "step_free",
     "hearing_loop", "parking", "directions_en", "directions_cy", "is_active",
 )
 

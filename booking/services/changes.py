@@ -108,8 +108,15 @@ def _refund_after_commit(booking: Booking) -> None:
     from booking.tasks import make_refund_due
 
     schema = connection.schema_name
-    transaction.on_commit(lambda: make_refund_due.apply_async(
-        args=(booking.pk,), headers={"_schema_name": schema}))
+
+    def ask_for_refund():
+        try:
+            make_refund_due.apply_async(args=(booking.pk,), headers={"_schema_name": schema})
+        except Exception:  # noqa: BLE001 — the broker is down: the refunds-due job makes it
+            log.warning("Could not hand the refund for booking %s to a worker; the refunds-due "
+                        "job will make it", booking.pk, exc_info=True)
+
+    transaction.on_commit(ask_for_refund)
 
 
 def drop_move(offer: Offer, move: Booking, *, channel: str, actor, reason: str, now) -> None:

@@ -63,6 +63,61 @@ def sample_values(organisation, language: str) -> dict:
     }
 
 
+def standard_wording(kind: str, language: str) -> tuple[str, str]:
+    """(subject, body) of the standard message in placeholders, in `language`: what the editor
+    opens on. The sentences are the standard e-mails' own (the same translations); the parts
+    that depend on the booking (fees, refunds, what to bring) have no placeholder, so they are
+    left out, and saving this unchanged keeps the full standard message (see
+    save_correspondence_template)."""
+    from django.utils import translation
+    from django.utils.translation import gettext, ngettext
+
+    with translation.override(language):
+        session = "\n".join([
+            f"{gettext('Course')}: {{course_name}}", f"{gettext('Date')}: {{course_date}}",
+            f"{gettext('Time')}: {{start_time}}", f"{gettext('Where')}: {{venue}}"])
+        reference = f"{gettext('Booking reference')}: {{booking_reference}}"
+        opening = {
+            "booking_confirmation": gettext("Your course booking is confirmed."),
+            "reminder": ngettext("This is a reminder that your course is in %(days)s day.",
+                                 "This is a reminder that your course is in %(days)s days.",
+                                 7) % {"days": 7},
+            "joining_instructions": gettext("Here is how to join your online course."),
+            "transfer_confirmation": gettext("Your booking has been moved to a new date."),
+            "cancellation": gettext("Your course booking has been cancelled."),
+            "session_cancelled": gettext("We are sorry: we have had to cancel your course date."),
+        }[kind]
+        middle = [reference, session]
+        if kind == "transfer_confirmation":
+            middle[0] = f"{gettext('New booking reference')}: {{booking_reference}}"
+        if kind == "joining_instructions":
+            middle.append(f"{gettext('Join the course using this link:')}\n{{joining_url}}")
+        if kind == "session_cancelled":
+            middle.append(gettext("You can move to another date free of charge, or cancel and "
+                                  "have your fee refunded in full. Use Manage my booking on our "
+                                  "website, or contact us.") + "\n{manage_url}")
+        subject = {
+            "booking_confirmation": gettext(
+                "Booking confirmed: %(course)s on %(date)s (%(reference)s)"),
+            "reminder": gettext("Reminder: %(course)s on %(date)s"),
+            "joining_instructions": gettext("How to join your online course on %(date)s"),
+            "transfer_confirmation": gettext(
+                "Your course date has changed: %(course)s on %(date)s (%(reference)s)"),
+            "cancellation": gettext("Booking cancelled: %(reference)s"),
+            "session_cancelled": gettext(
+                "Your course date has been cancelled: move to another date free of charge"),
+        }[kind] % {"course": "{course_name}", "date": "{course_date}",
+                   "reference": "{booking_reference}"}
+        body = "\n\n".join([
+            gettext("Dear %(name)s,") % {"name": "{first_name}"}, opening, *middle,
+            "{client_name}\n{contact_phone}\n{contact_email}"])
+    return subject, body
+
+
+def _normalised(subject: str, body: str) -> tuple[str, str]:
+    return " ".join((subject or "").split()), (body or "").replace("\r\n", "\n").strip()
+
+
 def _template_after(template) -> dict:
     return {"kind": template.kind, "language": template.language, "subject": template.subject,
             "body": template.body}
@@ -70,11 +125,14 @@ def _template_after(template) -> dict:
 
 def save_correspondence_template(kind: str, language: str, *, subject: str, body: str, actor,
                                  organisation=None, ip_address=None):
-    """The client's own wording for one message in one language (created or replaced)."""
+    """The client's own wording for one message in one language (created or replaced).
+
+    Saving the standard wording unchanged (what the editor opened on) or the client's own
+    unchanged writes nothing and returns the template there is (None: the standard one stays,
+    with the parts that depend on the booking)."""
     if kind not in CorrespondenceTemplate.Kind.values or language not in Language.values:
         raise ValueError("unknown message or language")
-    subject = " ".join((subject or "").split())
-    body = (body or "").replace("\r\n", "\n").strip()
+    subject, body = _normalised(subject, body)
     if not subject:
         raise field_errors(subject=_("Enter the subject line."))
     if not body:
@@ -86,6 +144,10 @@ def save_correspondence_template(kind: str, language: str, *, subject: str, body
         template = (CorrespondenceTemplate.objects.select_for_update()
                     .filter(kind=kind, language=language).first())
         before = _template_after(template) if template else None
+        if template is None and (subject, body) == _normalised(*standard_wording(kind, language)):
+            return None
+        if template is not None and (template.subject, template.body) == (subject, body):
+            return template
         if template is None:
             template = CorrespondenceTemplate(kind=kind, language=language)
         template.subject, template.body, template.updated_by = subject, body, label

@@ -17,9 +17,12 @@ one header row naming the columns, in any order ("Offence date" and "offence_dat
     postcode            required  a real UK postcode; stored normalised ("cm11qh" → "CM1 1QH")
     address             optional  up to 1,000 characters
     email               optional  a valid email address, up to 254 characters
-    phone               optional  up to 32 characters
+    phone               optional  a UK number, 10 to 13 digits with spaces, brackets, + or -
+                                  between (the public form's rule), up to 32 characters
     licence_number      optional  up to 16 characters once spaces are removed
     language            optional  en or cy (English or Welsh correspondence; en if blank)
+    police_force        optional  the referring force, up to 100 characters (blank: the
+                                  client's own force; its cost-recovery part is remitted to it)
 
 Every cell is text (an API caller sends JSON strings, or null for a blank cell). Other columns
 are ignored. Rows whose cells are all blank are skipped. Rows are numbered from 1 for the first
@@ -31,6 +34,13 @@ stored, so a feed never wipes an email address the person gave us); a known offe
 booked, completed, expired or otherwise closed is left exactly as it is and reported as
 unchanged, because changing a live booking's course or dates must go through the booking rules.
 Each offer created or changed gets an "offer.imported" / "offer.updated" event.
+
+What the person told us wins over the feed: a contact detail the person (or staff for them)
+changed after the offer arrived ("offer.details_changed" events: email, phone, language, …) is
+never overwritten by a later import, whose value is the police's older record. Where the feed
+sends something different, the offer keeps the person's value and gets an
+"offer.import_conflict" event naming each field, the value kept and the feed's (shown to staff
+on the offender page); a re-import sending the same again records nothing new.
 """
 
 import csv
@@ -46,7 +56,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from booking.models import CourseType, Language, Offer
+from audit.services import record
+from booking.models import CourseType, Language, Offer, OfferEvent
+from booking.models.offers import is_phone_number
 from booking.services.events import log_event
 from integrations import postcodes
 
@@ -55,7 +67,7 @@ MAX_ROWS = 10_000
 COLUMNS = (
     "reference", "course_type", "offence_date", "booking_period_end", "critical_date",
     "first_name", "last_name", "date_of_birth", "address", "postcode", "email", "phone",
-    "licence_number", "language",
+    "licence_number", "language", "police_force",
 )
 REQUIRED_COLUMNS = (
     "reference", "course_type", "offence_date", "booking_period_end", "critical_date",
@@ -78,6 +90,7 @@ LABELS = {
     "phone": gettext_lazy("phone number"),
     "licence_number": gettext_lazy("licence number"),
     "language": gettext_lazy("language"),
+    "police_force": gettext_lazy("police force"),
 }
 
 
@@ -95,9 +108,12 @@ MAX_LENGTHS = {**{name: length for name in COLUMNS if (length := _column_length(
 # What an import may set on an offer, in the order events list them.
 OFFER_FIELDS = ("course_type", "offence_date", "booking_period_end", "critical_date",
                 "first_name", "last_name", "date_of_birth", "address", "postcode", "email",
-                "phone", "licence_number", "language")
+                "phone", "licence_number", "language", "police_force")
 
 REFERENCE = re.compile(r"^[A-Z0-9-]{6,20}$")
+# The reference of the template's example row (the staff page's download), refused on import
+# so that a template uploaded as it is adds no offer.
+EXAMPLE_REFERENCE = "EXAMPLE-0001"
 ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 UK_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 
@@ -121,6 +137,8 @@ class ImportResult:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    # Offers whose feed values differ from contact details the person changed (theirs kept).
+    conflicts: int = 0
     # Known offers left alone because they are booked or closed: {row, reference, status, reason}.
     not_updated: list[dict] = field(default_factory=list)
 
@@ -291,7 +309,10 @@ class _RowChecker:
                  if values[name]}
         reference = (values["reference"] or "").upper()
         if reference:
-            if REFERENCE.match(reference):
+            if reference == EXAMPLE_REFERENCE:
+                self.error(number, "reference", _("This is the template's example row: delete "
+                                                  "it and add the offers from the police."))
+            elif REFERENCE.match(reference):
                 clean["reference"] = reference
             else:
                 self.error(number, "reference", _("The offer reference must be 6 to 20 letters, "
@@ -340,6 +361,10 @@ class _RowChecker:
             except ValidationError:
                 self.error(number, "email", _("Enter the email address in the correct format, "
                                               "like name@example.com."))
+        phone = clean.get("phone")
+        if phone and not is_phone_number(phone):
+            self.error(number, "phone", _("Enter a phone number, like 01632 960 001 or "
+                                          "07700 900 982"))
         language = values["language"]
         if language:
             code = language.lower()
@@ -465,6 +490,9 @@ def import_offers(rows: list[dict], *, source: str, actor, channel) -> ImportRes
         result = ImportResult()
         to_create: list[Offer] = []
         changes: list[tuple[Offer, dict, dict]] = []
+        owned = _fields_the_person_changed([offer.pk for offer in existing.values()])
+        last_conflict = _last_conflicts([offer.pk for offer in existing.values()])
+        conflicts: list[tuple[Offer, dict]] = []
         for number, clean in checked:
             offer = existing.get(clean["reference"])
             if offer is None:
@@ -488,6 +516,13 @@ def import_offers(rows: list[dict], *, source: str, actor, channel) -> ImportRes
             changed = [name for name in OFFER_FIELDS
                        if name in clean and _json_value(getattr(offer, name))
                        != _json_value(clean[name])]
+            theirs = [name for name in changed if name in owned.get(offer.pk, ())]
+            if theirs:
+                changed = [name for name in changed if name not in theirs]
+                conflict = {name: {"kept": _json_value(getattr(offer, name)),
+                                   "feed": _json_value(clean[name])} for name in theirs}
+                if conflict != last_conflict.get(offer.pk):
+                    conflicts.append((offer, conflict))
             if not changed:
                 result.unchanged += 1
                 continue
@@ -513,9 +548,52 @@ def import_offers(rows: list[dict], *, source: str, actor, channel) -> ImportRes
             for offer, before, after in changes:
                 log_event(offer, "offer.updated", channel=channel, actor=event_actor, now=now,
                           before=before, after={**after, "source": source})
+        for offer, conflict in conflicts:
+            log_event(offer, "offer.import_conflict", channel=channel, actor=event_actor, now=now,
+                      before={name: values["kept"] for name, values in conflict.items()},
+                      after={name: values["feed"] for name, values in conflict.items()})
         result.created = len(created)
         result.updated = len(changes)
+        result.conflicts = len(conflicts)
+        # One audit row per import (each offer's own change is on its timeline).
+        record(actor=event_actor, action="offers.imported", obj=None,
+               after={"source": source, "rows": len(checked), "created": result.created,
+                      "updated": result.updated, "unchanged": result.unchanged,
+                      "conflicts": result.conflicts})
         return result
+
+
+def latest_import_conflict(offer: Offer) -> dict | None:
+    """The last time the feed disagreed with what the person told us, for the offender page:
+    {"occurred_at", "fields": [{"label", "kept", "feed"}]}; None if it never has."""
+    event = offer.events.filter(kind="offer.import_conflict").order_by("-pk").first()
+    if event is None:
+        return None
+    return {"occurred_at": event.occurred_at,
+            "fields": [{"label": LABELS.get(name, name), "kept": (event.before or {}).get(name),
+                        "feed": value} for name, value in (event.after or {}).items()]}
+
+
+def _fields_the_person_changed(offer_ids: list[int]) -> dict[int, set[str]]:
+    """Per offer, the import's fields the person or staff changed: theirs from then on."""
+    owned: dict[int, set[str]] = {}
+    events = OfferEvent.objects.filter(offer_id__in=offer_ids, kind="offer.details_changed")
+    for offer_id, after in events.values_list("offer_id", "after"):
+        owned.setdefault(offer_id, set()).update(
+            name for name in (after or {}) if name in OFFER_FIELDS)
+    return owned
+
+
+def _last_conflicts(offer_ids: list[int]) -> dict[int, dict]:
+    """The last conflict recorded per offer, as {field: {kept, feed}}, so that a feed sending
+    the same again does not fill the timeline."""
+    last: dict[int, dict] = {}
+    events = (OfferEvent.objects.filter(offer_id__in=offer_ids, kind="offer.import_conflict")
+              .order_by("offer_id", "-pk").distinct("offer_id"))
+    for offer_id, before, after in events.values_list("offer_id", "before", "after"):
+        last[offer_id] = {name: {"kept": before.get(name), "feed": after.get(name)}
+                          for name in after or {}}
+    return last
 
 
 def _update_offers(offers: list[Offer], names: list[str], now, batch_size: int = 1000) -> None:

@@ -1,6 +1,7 @@
 """Finding an offer, extending its critical date, expiring offers past their critical date,
 recording course outcomes."""
 
+import re
 from datetime import date
 
 from django.db import transaction
@@ -24,7 +25,8 @@ def find_offer(reference: str, date_of_birth, postcode: str = "") -> Offer | Non
     if not reference or date_of_birth is None:
         return None
     offer = (Offer.objects.select_related("course_type")
-             .filter(reference=reference, date_of_birth=date_of_birth).first())
+             .filter(reference=reference, date_of_birth=date_of_birth,
+                     erased_at__isnull=True).first())
     if offer is None:
         return None
     if postcode:
@@ -36,6 +38,16 @@ def find_offer(reference: str, date_of_birth, postcode: str = "") -> Offer | Non
         if stored and stored != given.replace(" ", ""):
             return None
     return offer
+
+
+def example_reference() -> str:
+    """An offer reference shaped like this client's own (its letters, made-up digits), for the
+    find page's hint; a real one would name a person. Blank when the client has no offers."""
+    latest = Offer.objects.order_by("-pk").values_list("reference", flat=True).first() or ""
+    letters = re.match(r"[A-Za-z]{2,6}", latest)
+    if letters is None:
+        return "123456" if latest else ""
+    return f"{letters.group(0).upper()}-123456"
 
 
 def extend_critical_date(offer_id, new_date: date, *, reason: str, actor,
@@ -137,4 +149,7 @@ def record_outcome(booking_id, outcome: str, *, actor, channel=Channel.ADMIN, no
                   booking=booking, now=now, before=before,
                   after={"booking": outcome, "offer": offer.status, "note": note,
                          "id_seen": id_seen})
+        record(actor=actor, action="booking.outcome_recorded", obj=booking,
+               before={"status": before["booking"]},
+               after={"status": outcome, "id_seen": id_seen, "note": note})
         return booking

@@ -14,6 +14,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -206,6 +207,8 @@ class CardPayment:
     client_secret: str = ""
     problem: str = ""
     message: str = ""
+    # For a decline: the issuer's decline code, else Stripe's error code (card_errors.py words it).
+    decline_code: str = ""
 
 
 def pay_by_card_token(booking_id, token: str, *, organisation, channel: str, actor,
@@ -222,7 +225,8 @@ def pay_by_card_token(booking_id, token: str, *, organisation, channel: str, act
         elif intent["status"] == "succeeded":
             settle_payment(intent["id"], organisation=organisation, actor=actor)
     except gateway.CardDeclined as declined:
-        return CardPayment(problem=CardProblem.DECLINED, message=str(declined))
+        return CardPayment(problem=CardProblem.DECLINED, message=str(declined),
+                           decline_code=declined.decline_code or declined.code)
     except gateway.CardDetailsRefused:
         return CardPayment(problem=CardProblem.DETAILS_REFUSED)
     except gateway.PaymentServiceUnavailable:
@@ -346,3 +350,33 @@ def _refund_unplaceable(payment, *, organisation, actor, reason: str) -> str:
                                                         "refunded in full"})
         notifications.queue_unplaceable_payment_refunded(booking)  # once, whoever settles
     return "refunded"
+
+
+# Settling is left to the return page and the webhook for this long first; after this long a
+# PaymentIntent nobody finished (3-D Secure abandoned) is no longer asked about.
+SETTLE_AFTER = timedelta(minutes=2)
+SETTLE_WITHIN = timedelta(days=2)
+SETTLE_BATCH = 200
+
+
+def settle_pending_payments(*, organisation, actor="system", now=None) -> dict:
+    """Ask Stripe about every card attempt still pending after SETTLE_AFTER and act on it as
+    settle_payment does: a payment taken while the webhook and the return page were both lost
+    confirms its booking, or is refunded if the place has gone. Run by a job (beat), so a taken
+    payment always ends as a booking or a refund without anyone running reconcile_payments.
+    Returns how many came to each outcome ("waiting": Stripe could not be reached)."""
+    now = now or timezone.now()
+    due = (Payment.objects.filter(status=Payment.Status.PENDING,
+                                  created_at__lte=now - SETTLE_AFTER,
+                                  created_at__gte=now - SETTLE_WITHIN)
+           .exclude(stripe_payment_intent_id=None).order_by("created_at")
+           .values_list("stripe_payment_intent_id", flat=True)[:SETTLE_BATCH])
+    report: dict[str, int] = {}
+    for intent_id in list(due):
+        try:
+            outcome = settle_payment(intent_id, organisation=organisation, actor=actor,
+                                     source="settling job")
+        except gateway.PaymentServiceUnavailable:
+            outcome = "waiting"
+        report[outcome] = report.get(outcome, 0) + 1
+    return report

@@ -20,7 +20,7 @@ from integrations import postcodes
 class FindOfferForm(forms.Form):
     reference = forms.CharField(
         label=_("Offer reference"),
-        help_text=_("This is on the letter the police sent you, for example ESX-123456"),
+        help_text=_("This is on the letter the police sent you"),
         max_length=column_length(Offer, "reference"),
         widget=forms.TextInput(attrs={"width": "20", "spellcheck": "false",
                                       "autocomplete": "off"}),
@@ -76,13 +76,15 @@ class ChooseSessionForm(forms.Form):
     session = ChooseSessionField()
 
 
-class DetailsForm(AccessNeedsMixin, forms.Form):
-    notes_needed = _("Tell us what support you need, for example the language for an "
-                     "interpreter")
+class ContactForm(forms.Form):
+    """How we reach the person and in which language: an email address, a phone number or
+    both, never neither."""
 
     email = forms.EmailField(
         label=_("Email address"), max_length=column_length(Offer, "email"),
-        help_text=_("We will send your booking confirmation here"),
+        help_text=_("We will send your booking confirmation here. Give an email address, a "
+                    "phone number or both."),
+        required=False,
         widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
         error_messages={"required": _("Enter your email address"),
                         "invalid": _("Enter an email address in the correct format, like "
@@ -91,7 +93,9 @@ class DetailsForm(AccessNeedsMixin, forms.Form):
     )
     phone = PhoneNumberField(
         label=_("Phone number"), max_length=column_length(Offer, "phone"),
-        help_text=_("In case we need to contact you about your course"),
+        help_text=_("In case we need to contact you about your course. A mobile number gets "
+                    "text message reminders."),
+        required=False,
         widget=forms.TextInput(attrs={"autocomplete": "tel", "width": "20", "inputmode": "tel"}),
         error_messages={"required": _("Enter a phone number, like 01632 960 001 or "
                                       "07700 900 982")},
@@ -101,6 +105,20 @@ class DetailsForm(AccessNeedsMixin, forms.Form):
         widget=forms.RadioSelect, initial=Language.ENGLISH,
         error_messages={"required": _("Select the language for letters and emails")},
     )
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.has_error("email") and not self.has_error("phone") and not (
+                cleaned.get("email") or cleaned.get("phone")):
+            # One way to reach the person is enough; with neither we could not confirm anything.
+            self.add_error("email", _("Enter an email address or a phone number"))
+        return cleaned
+
+
+class DetailsForm(AccessNeedsMixin, ContactForm):
+    notes_needed = _("Tell us what support you need, for example the language for an "
+                     "interpreter")
+
     access = forms.MultipleChoiceField(
         label=_("Do you need any support at the course?"), choices=ACCESS_CHOICES,
         required=False, widget=forms.CheckboxSelectMultiple,

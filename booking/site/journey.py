@@ -5,27 +5,38 @@ through booking.services; the person's place in the journey lives in their sessi
 from datetime import timedelta
 
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from audit.services import client_ip
 from booking.models import Booking, Channel, CourseSession, Hold, Offer
+from booking.notifications import current_client
+from booking.notifications.compose import build_calendar
+from booking.notifications.letters import receipt_for, receipt_pdf
 from booking.services import request_keys
-from booking.services.bookings import ContactDetails, book, booking_made_with, place_hold
+from booking.services.bookings import (
+    ContactDetails,
+    book,
+    booking_made_with,
+    change_contact_details,
+    place_hold,
+)
 from booking.services.changes import cancel_booking, fee_paid, refund_due, transfer_booking
-from booking.services.offers import find_offer
+from booking.services.measures import count_journey_start
+from booking.services.offers import example_reference, find_offer
 from booking.services.refunds import refund_promised
 from booking.services.rules import BookingRefused, fee_breakdown, transfer_fee
-from booking.services.search import search_sessions
+from booking.services.search import TIMES_OF_DAY, WEEKDAYS, group_sessions, search_sessions
 from booking.templatetags.booking_format import pounds
 from tenants.client_session import ClientSessionData
 
 from . import lookup_limits, payments
-from .forms import ChooseSessionForm, DetailsForm, FindOfferForm, WhereForm
+from .forms import ChooseSessionForm, ContactForm, DetailsForm, FindOfferForm, WhereForm
 
 JOURNEY = "offer_journey"
 JOURNEY_MINUTES = 30
@@ -98,6 +109,10 @@ def _language(request) -> str:
 
 def find(request):
     form = FindOfferForm(request.POST or None)
+    example = example_reference()
+    form.fields["reference"].help_text = (
+        _("This is on the letter the police sent you, for example %(reference)s")
+        % {"reference": example} if example else _("This is on the letter the police sent you"))
     if request.method == "POST" and form.is_valid():
         ip = client_ip(request)
         reference = form.cleaned_data["reference"]
@@ -117,6 +132,7 @@ def find(request):
             _start_journey(request, offer)
             if _active_booking(offer) or offer.status != Offer.Status.OFFERED:
                 return redirect("journey:manage")
+            count_journey_start()  # completion rate: journeys started (a count, no one named)
             return redirect("journey:where")
     return render(request, "journey/find.html", {"form": form})
 
@@ -136,8 +152,29 @@ def where(request, state, offer):
 
 
 def _return_to(request) -> str:
-    """Carries ?next=transfer through the search pages when changing a booking."""
-    return "?purpose=transfer" if request.GET.get("purpose") == "transfer" else ""
+    """Carries ?purpose=transfer through the search pages when changing a booking, and
+    ?return=check when a "Change" link on Check your answers began the detour."""
+    if request.GET.get("purpose") == "transfer":
+        return "?purpose=transfer"
+    return "?return=check" if request.GET.get("return") == "check" else ""
+
+
+def order_language_choices(form, request) -> None:
+    """The letter-language radios: English only on an English-only site; on a bilingual one,
+    the page's own language first (Cymraeg before Saesneg on a Welsh page)."""
+    field = form.fields["language"]
+    if not request.tenant.is_bilingual:
+        field.choices = [("en", _("English"))]
+    elif _language(request).startswith("cy"):
+        field.choices = [("cy", _("Welsh")), ("en", _("English"))]
+
+
+DAY_CHOICES = [("mon", _lazy("Monday")), ("tue", _lazy("Tuesday")),
+               ("wed", _lazy("Wednesday")), ("thu", _lazy("Thursday")),
+               ("fri", _lazy("Friday")), ("sat", _lazy("Saturday")), ("sun", _lazy("Sunday"))]
+TIME_CHOICES = [("morning", _lazy("Morning (starts before 12:00)")),
+                ("afternoon", _lazy("Afternoon (starts 12:00 to 16:59)")),
+                ("evening", _lazy("Evening (starts 17:00 or later)"))]
 
 
 @needs_offer
@@ -146,9 +183,17 @@ def dates(request, state, offer):
     if "mode" not in state:
         return redirect(reverse("journey:where") + _return_to(request))
     sort = request.GET.get("sort", "distance" if state["mode"] == "classroom" else "date")
-    options = search_sessions(offer, near_postcode=state.get("postcode", ""),
-                              online=state["mode"] == "online",
-                              welsh_only=state.get("welsh_only", False), sort=sort)
+    # The filter is a plain GET form (no script needed): days of the week, times of day, and
+    # whether dates are grouped by venue or by week.
+    days = [day for day in request.GET.getlist("day") if day in WEEKDAYS]
+    times = [part for part in request.GET.getlist("time") if part in TIMES_OF_DAY]
+    group_by = request.GET.get("group")
+    if group_by not in ("venue", "week"):
+        group_by = "venue" if state["mode"] == "classroom" else "week"
+    search = {"near_postcode": state.get("postcode", ""), "online": state["mode"] == "online",
+              "welsh_only": state.get("welsh_only", False), "sort": sort, "weekdays": days,
+              "times_of_day": times}
+    options = search_sessions(offer, **search)
     form = ChooseSessionForm(request.POST or None)
     error = None
     if request.method == "POST" and form.is_valid():
@@ -159,11 +204,11 @@ def dates(request, state, offer):
                 request.session.modified = True
                 return redirect("journey:transfer_check")
             place_hold(offer.pk, session_id, channel=Channel.ONLINE, actor=ACTOR)
+            if request.GET.get("return") == "check" and "details" in state:
+                return redirect("journey:check")
         except BookingRefused as refused:
             error = refused.messages[0]
-            options = search_sessions(offer, near_postcode=state.get("postcode", ""),
-                                      online=state["mode"] == "online",
-                                      welsh_only=state.get("welsh_only", False), sort=sort)
+            options = search_sessions(offer, **search)
         else:
             return redirect("journey:details")
     elif request.method == "POST":
@@ -171,6 +216,10 @@ def dates(request, state, offer):
     return render(request, "journey/dates.html", {
         "offer": offer, "options": options, "error": error, "sort": sort, "state": state,
         "transferring": transferring, "language": _language(request),
+        "fees": fee_breakdown(offer.course_type),
+        "groups": group_sessions(options, group_by), "group_by": group_by,
+        "days": days, "times": times, "filtered": bool(days or times),
+        "carry": _return_to(request), "day_choices": DAY_CHOICES, "time_choices": TIME_CHOICES,
     }, status=400 if error else 200)
 
 
@@ -194,8 +243,7 @@ def details(request, state, offer):
         "email": offer.email, "phone": offer.phone, "language": offer.language,
         "access": offer.access_requirements, "access_notes": offer.access_notes}
     form = DetailsForm(request.POST or None, initial=saved)
-    if not request.tenant.is_bilingual:
-        form.fields["language"].choices = [("en", _("English"))]
+    order_language_choices(form, request)
     if request.method == "POST" and form.is_valid():
         state["details"] = form.cleaned_data
         request.session.modified = True
@@ -296,6 +344,69 @@ def confirmation(request, state, offer, reference):
     return render(request, "journey/confirmation.html", {
         "booking": booking, "offer": offer, "session": booking.session,
         "language": _language(request)})
+
+
+def _page_language(request) -> str:
+    """"cy" or "en" for documents: the page's language on a bilingual site, else English."""
+    return "cy" if request.tenant.is_bilingual and _language(request).startswith("cy") else "en"
+
+
+@needs_offer
+def confirmation_calendar(request, state, offer, reference):
+    booking = _own_booking(offer, reference)
+    if booking.status != Booking.Status.CONFIRMED:
+        raise Http404
+    language = _page_language(request)
+    with translation.override(language):
+        content = build_calendar(booking, current_client(), language)
+    response = HttpResponse(content, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="course-{booking.reference}.ics"'
+    return response
+
+
+def _paid_booking(offer, reference) -> Booking:
+    booking = _own_booking(offer, reference)
+    if booking.status != Booking.Status.CONFIRMED:
+        raise Http404
+    return booking
+
+
+@needs_offer
+def receipt(request, state, offer, reference):
+    booking = _paid_booking(offer, reference)
+    return render(request, "journey/receipt.html", {
+        "booking": booking, "receipt": receipt_for(booking, request.tenant,
+                                                   _page_language(request))})
+
+
+@needs_offer
+def receipt_download(request, state, offer, reference):
+    booking = _paid_booking(offer, reference)
+    response = HttpResponse(receipt_pdf(booking, request.tenant, _page_language(request)),
+                            content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="receipt-{booking.reference}.pdf"'
+    return response
+
+
+@needs_offer
+def contact_details(request, state, offer):
+    """Change how we reach the person, and the language of their letters, after booking."""
+    form = ContactForm(request.POST or None, initial={
+        "email": offer.email, "phone": offer.phone, "language": offer.language})
+    order_language_choices(form, request)
+    if request.method == "POST" and form.is_valid():
+        try:
+            change_contact_details(offer.pk, email=form.cleaned_data["email"],
+                                   phone=form.cleaned_data["phone"],
+                                   language=form.cleaned_data["language"],
+                                   channel=Channel.ONLINE, actor=ACTOR)
+        except BookingRefused as refused:
+            form.add_error(None, refused.messages[0])
+        else:
+            messages.success(request, _("Your contact details have been saved."))
+            return redirect("journey:manage")
+    return render(request, "journey/contact_details.html", {"form": form, "offer": offer},
+                  status=400 if form.errors else 200)
 
 
 @needs_offer

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from booking.models import Booking, Hold
+from booking.services.card_declines import decline_message
 from booking.services.pay_links import booking_for_link
 from booking.services.payments import (
     CardProblem,
@@ -63,9 +64,8 @@ def card_token(request, booking, *, urls: dict, actor):
     paid = pay_by_card_token(booking.pk, token, organisation=request.tenant,
                              channel=booking.channel, actor=actor)
     if paid.problem == CardProblem.DECLINED:
-        return JsonResponse({"status": "declined", "message": _(
-            "Your card was declined: %(reason)s Try again or use a different card.")
-            % {"reason": paid.message}}, status=402)
+        return JsonResponse({"status": "declined",
+                             "message": decline_message(paid.decline_code)}, status=402)
     if paid.problem == CardProblem.DETAILS_REFUSED:
         return JsonResponse({"status": "error", "message": _(
             "We could not use those card details. Nothing has been taken: enter them again "

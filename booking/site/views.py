@@ -6,7 +6,7 @@ import mimetypes
 from django.conf import settings
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from config.headers import public_page
@@ -20,7 +20,30 @@ def start(request):
 
 @public_page
 def accessibility(request):
-    return render(request, "site/accessibility.html")
+    organisation = request.tenant
+    # Dates not yet set by the provider fall back to the day the client's site went up.
+    set_up = timezone.localtime(organisation.created_at).date()
+    prepared = organisation.accessibility_prepared_on or set_up
+    welsh = translation.get_language().startswith("cy")
+    return render(request, "site/accessibility.html", {
+        "compliance": organisation.accessibility_compliance,
+        "known_issues": [line for line in (
+            (welsh and organisation.accessibility_known_issues_cy)
+            or organisation.accessibility_known_issues).splitlines() if line.strip()],
+        "prepared_on": prepared,
+        "reviewed_on": organisation.accessibility_reviewed_on or prepared,
+        "tested_on": organisation.accessibility_tested_on or prepared,
+    })
+
+
+@public_page
+def cookies(request):
+    return render(request, "site/cookies.html", {
+        "session_cookie": settings.SESSION_COOKIE_NAME,
+        "session_hours": settings.SESSION_COOKIE_AGE // 3600,
+        "csrf_cookie": settings.CSRF_COOKIE_NAME,
+        "language_cookie": settings.LANGUAGE_COOKIE_NAME,
+    })
 
 
 @public_page

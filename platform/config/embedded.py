@@ -20,3 +20,30 @@ def postgres_url() -> str:
     if "(1 row)" not in exists:
         server.psql(f"CREATE DATABASE {DATABASE_NAME};")
     return server.get_uri(DATABASE_NAME)
+
+
+def stop_postgres() -> bool:
+    """Stop the embedded server (`make stop`): it outlives runserver by design, so say when to go.
+
+    True if one was running. Nothing is started to find out, unlike postgres_url().
+    """
+    postgres = DATA_DIR / "postgres"
+    if not (postgres / "postmaster.pid").exists():
+        return False
+    import os
+
+    from pgserver._commands import pg_ctl
+
+    # pgserver runs the server as its own user when started by root; pg_ctl must be that user.
+    user = "pgserver" if os.name == "posix" and os.geteuid() == 0 else None
+    pg_ctl(["-w", "stop", "-m", "fast"], pgdata=postgres, user=user)
+    return True
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:] == ["stop"]:
+        print("Embedded PostgreSQL stopped." if stop_postgres() else "Embedded PostgreSQL was not running.")
+    else:
+        sys.exit("usage: python -m config.embedded stop")

@@ -88,6 +88,7 @@ TENANT_CREATION_FAKES_MIGRATIONS = True
 TENANT_LIMIT_SET_CALLS = True
 
 MIDDLEWARE = [
+    "config.log_context.RequestContextMiddleware",
     "tenants.middleware.ClientOrganisationMiddleware",
     "config.request_hygiene.RequestHygieneMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -135,6 +136,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, Celery ------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
+# The database's own cache table: where what must keep working while Redis is away (the offer
+# look-up limits) falls back to.
+DATABASE_CACHE = {
+    "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+    "LOCATION": "waymark_cache",
+    "KEY_FUNCTION": "django_tenants.cache.make_key",
+    "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
+}
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -142,20 +151,16 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
             "KEY_FUNCTION": "django_tenants.cache.make_key",
             "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
-        }
+            # A Redis that is away is found out in a second, not after the request times out.
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
+        },
+        "database": DATABASE_CACHE,
     }
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
     CELERY_TASK_ALWAYS_EAGER = False
 else:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-            "LOCATION": "waymark_cache",
-            "KEY_FUNCTION": "django_tenants.cache.make_key",
-            "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
-        }
-    }
+    CACHES = {"default": DATABASE_CACHE, "database": DATABASE_CACHE}
     CELERY_BROKER_URL = "memory://"
     CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -305,7 +310,8 @@ if STRIPE_SECRET_KEY is None:
     STRIPE_SECRET_KEY = "sk_test_embedded_localstripe"
     STRIPE_PUBLISHABLE_KEY = STRIPE_PUBLISHABLE_KEY or "pk_test_embedded_localstripe"
     STRIPE_WEBHOOK_SECRET = STRIPE_WEBHOOK_SECRET or "whsec_embedded_localstripe"
-    STRIPE_API_BASE = STRIPE_API_BASE or "http://127.0.0.1:8420"
+    # `make run LOCALSTRIPE_PORT=…` starts localstripe there; the app must call the same port.
+    STRIPE_API_BASE = STRIPE_API_BASE or f"http://127.0.0.1:{env_str('LOCALSTRIPE_PORT', '8420')}"
 elif not DEBUG:
     require_in_production("STRIPE_WEBHOOK_SECRET", DEBUG, "")
 
@@ -341,19 +347,25 @@ SPECTACULAR_SETTINGS = {
                              "config.api_schema.document_errors"],
 }
 
+# JSON lines (config.log_context) unless LOG_FORMAT=text; development reads text by default.
+LOG_FORMAT = env_str("LOG_FORMAT", "text" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"tenant_context": {"()": "django_tenants.log.TenantContextFilter"}},
+    "filters": {"tenant_context": {"()": "django_tenants.log.TenantContextFilter"},
+                "request_context": {"()": "config.log_context.RequestContextFilter"}},
     "formatters": {
-        "tenant": {"format": "%(asctime)s %(levelname)s [%(schema_name)s:%(domain_url)s] "
-                             "%(name)s: %(message)s"},
+        "text": {"format": "%(asctime)s %(levelname)s [%(schema_name)s:%(domain_url)s "
+                           "req=%(request_id)s user=%(user_id)s] %(name)s: %(message)s"},
+        "json": {"()": "config.log_context.JsonFormatter"},
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "filters": ["tenant_context"],
-            "formatter": "tenant",
+            "filters": ["tenant_context", "request_context"],
+            "formatter": LOG_FORMAT,
         }
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},

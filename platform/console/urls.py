@@ -11,4 +11,5 @@ urlpatterns = [
     path("clients/<slug:slug>/merchant-account/", views.merchant_account, name="merchant_account"),
     path("clients/<slug:slug>/<str:action>/", views.change_status, name="change_status"),
     path("audit/", views.audit, name="audit"),
+    path("sign-ins/", views.sign_ins, name="sign_ins"),
 ]

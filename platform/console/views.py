@@ -9,10 +9,14 @@ from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django_tenants.utils import schema_context
 
+from accounts.forms import SignInReportForm
 from accounts.permissions import requires_action
+from accounts.sign_in_report import sign_in_events
 from audit.models import AuditEntry
 from audit.services import client_ip
+from booking.services.setup_checklist import setup_checklist, taking_bookings
 from tenants import services as tenant_services
 from tenants.models import ClientOrganisation
 
@@ -73,8 +77,11 @@ def _client_page(request, organisation, *, form=None, merchant_form=None, status
     """The client page, whole: a form that was refused keeps its input and errors, the other
     form is drawn afresh (a page redrawn with one form missing had unlabelled fields)."""
     memberships = organisation.memberships.select_related("user").order_by("role", "user__email")
+    with schema_context(organisation.schema_name):
+        checklist = setup_checklist(organisation)
     return render(request, "console/client.html", {
         "client": organisation, "memberships": memberships,
+        "checklist": checklist, "taking_bookings": taking_bookings(checklist),
         "audit": AuditEntry.objects.filter(organisation=organisation)[:20],
         "form": form or StatusChangeForm(),
         "merchant_form": merchant_form or MerchantAccountForm(initial={
@@ -147,3 +154,17 @@ def audit(request):
         entries = entries.filter(actor_label__icontains=actor)
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
     return render(request, "console/audit.html", {"page": page, "action": action, "actor": actor})
+
+
+@requires_action("platform.view_audit")
+def sign_ins(request):
+    """The sign-in report across the control plane and every client's site."""
+    form = SignInReportForm(request.GET or None)
+    events = sign_in_events(organisation=None, everywhere=True, filters=form.filters())
+    if form.is_bound and not form.is_valid():
+        events = events.none()
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "console/sign_ins.html", {
+        "form": form, "page_obj": Paginator(events, 50).get_page(request.GET.get("page")),
+        "query": query.urlencode()})

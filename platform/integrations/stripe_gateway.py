@@ -20,9 +20,14 @@ class PaymentServiceUnavailable(Exception):
 
 
 class CardDeclined(Exception):
-    def __init__(self, message: str, code: str = ""):
+    """A card error from Stripe. `code` is Stripe's error code (card_declined, expired_card,
+    incorrect_cvc…) and `decline_code` the issuer's reason for a card_declined; the message is
+    Stripe's English text, for logs only, never for the person paying."""
+
+    def __init__(self, message: str, code: str = "", decline_code: str = ""):
         super().__init__(message)
         self.code = code
+        self.decline_code = decline_code
 
 
 class CardDetailsRefused(Exception):
@@ -60,7 +65,9 @@ def _call(function, *args, **kwargs):
     try:
         return function(*args, **kwargs)
     except stripe.CardError as error:
-        raise CardDeclined(error.user_message or str(error), error.code or "") from error
+        detail = getattr(error, "error", None)
+        raise CardDeclined(error.user_message or str(error), error.code or "",
+                           getattr(detail, "decline_code", None) or "") from error
     except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError,
             stripe.IdempotencyError) as error:
         # IdempotencyError: the same key is still in flight in another request; try later.

@@ -17,6 +17,17 @@
   const message = document.getElementById("payment-error");
   const csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
 
+  // Whether the person has typed in Stripe's fields yet, and whether Stripe says they are
+  // complete (real Stripe.js sends both on "change"; localstripe's fields send neither).
+  let touched = false;
+  let complete = null;
+  card.on("change", function (event) {
+    touched = true;
+    if (event && typeof event.complete === "boolean") {
+      complete = event.empty ? false : event.complete;
+    }
+  });
+
   function showError(text) {
     message.textContent = text;
     summary.hidden = false;
@@ -25,12 +36,24 @@
     button.disabled = false;
   }
 
-  form.addEventListener("submit", async function (event) {
-    event.preventDefault();
-    button.disabled = true;
+  // Our own words for what Stripe.js found wrong with the fields, never Stripe's English text
+  // (the page may be in Welsh).
+  function fieldMessage(error) {
+    const code = (error && error.code) || "";
+    if (/number/.test(code)) { return form.dataset.messageNumber; }
+    if (/expiry/.test(code)) { return form.dataset.messageExpiry; }
+    if (/cvc/.test(code)) { return form.dataset.messageCvc; }
+    return form.dataset.messageIncomplete;
+  }
+
+  async function pay() {
+    if (!touched || complete === false) {
+      showError(form.dataset.messageIncomplete);
+      return;
+    }
     const tokenResult = await stripe.createToken(card);
     if (tokenResult.error || !tokenResult.token) {
-      showError((tokenResult.error && tokenResult.error.message) || form.dataset.messageIncomplete);
+      showError(fieldMessage(tokenResult.error));
       return;
     }
     const response = await fetch(form.dataset.cardUrl, {
@@ -43,7 +66,7 @@
     if (body.status === "requires_action") {
       const result = await stripe.confirmCardPayment(body.client_secret);
       if (result.error) {
-        showError(result.error.message || form.dataset.messageFailed);
+        showError(form.dataset.messageFailed);
         return;
       }
       window.location.assign(body["return"]);
@@ -54,5 +77,13 @@
       return;
     }
     showError(body.message || form.dataset.messageFailed);
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    button.disabled = true;
+    // Whatever goes wrong (Stripe.js unreachable, a network error), the person gets a message
+    // and a button that works again.
+    pay().catch(function () { showError(form.dataset.messageFailed); });
   });
 }());

@@ -93,7 +93,8 @@ def test_book_in_welsh(south_wales, live_server, page):
     page.locator("button.govuk-button").click()
     page.locator(f"input[name=session][value='{sessions[2].pk}']").check()
     assert_accessible(page)
-    page.locator("button.govuk-button").click()
+    # The date page also has the filter's GET form: continue with the choice's own button.
+    page.locator("form[method=post] button.govuk-button").click()
     page.locator("#id_email").fill("sam@example.com")
     page.locator("#id_phone").fill("07700 900982")
     page.locator("input[name=language][value=cy]").check()

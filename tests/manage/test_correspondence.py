@@ -79,3 +79,37 @@ def test_unknown_message_or_language_is_not_found(world, admin, client):
 def test_subject_lines_stay_on_one_line(world, admin, client):
     post(client, URL, {"subject": "Hi\r\nBcc: evil@example.com", "body": "x", "action": "save"})
     assert CorrespondenceTemplate.objects.get().subject == "Hi Bcc: evil@example.com"
+
+
+def test_editor_opens_on_the_standard_wording_and_saving_it_unchanged_keeps_the_standard(
+        world, admin, client):
+    import html
+
+    from booking.services.correspondence import standard_wording
+
+    page = html.unescape(get(client, URL).content.decode())
+    subject, body = standard_wording("reminder", "en")
+    assert subject == "Reminder: {course_name} on {course_date}"
+    assert "This is a reminder that your course is in 7 days." in body
+    assert f'value="{subject}"' in page and body in page
+    assert "Dear Sam," in page  # previewed at once, filled in with the example details
+
+    response = post(client, URL, {"subject": subject, "body": body.replace("\n", "\r\n"),
+                                  "action": "save"})
+    assert response.status_code == 302
+    assert not CorrespondenceTemplate.objects.exists()  # the standard message still goes
+    assert not AuditEntry.objects.filter(action="correspondence.saved").exists()
+    assert "Nothing was changed" in get(client, "/manage/configure/correspondence/").content.decode()
+
+    # The client's own wording, saved twice unchanged, is written (and audited) once.
+    own = {"subject": "Reminder", "body": "Dear {first_name},\nSee you soon.", "action": "save"}
+    post(client, URL, own)
+    post(client, URL, own)
+    assert AuditEntry.objects.filter(action="correspondence.saved").count() == 1
+
+
+def test_standard_wording_is_in_welsh_for_welsh_messages():
+    from booking.services.correspondence import standard_wording
+
+    subject, body = standard_wording("booking_confirmation", "cy")
+    assert "{booking_reference}" in subject and body.startswith("Annwyl {first_name},")

@@ -4,6 +4,7 @@ who, which record and when."""
 from django.core.paginator import Paginator
 
 from audit.models import AuditEntry
+from booking.audit_trail import entry_in_words, record_kind
 
 from ..access import page, render_page
 from ..forms import AuditFilterForm
@@ -15,7 +16,8 @@ PER_PAGE = 50
 def audit_trail(request):
     object_types = list(AuditEntry.objects.order_by("object_type").values_list(
         "object_type", flat=True).distinct())
-    form = AuditFilterForm(request.GET or None, object_types=object_types)
+    form = AuditFilterForm(request.GET or None,
+                           object_types=[(kind, record_kind(kind)) for kind in object_types if kind])
     entries = AuditEntry.objects.all()
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
@@ -36,4 +38,5 @@ def audit_trail(request):
     query = request.GET.copy()
     query.pop("page", None)
     return render_page(request, "manage/audit.html", {
-        "form": form, "page_obj": page_obj, "query": query.urlencode()})
+        "form": form, "page_obj": page_obj, "query": query.urlencode(),
+        "entries": [entry_in_words(entry) for entry in page_obj]})

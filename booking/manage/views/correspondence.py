@@ -14,6 +14,7 @@ from booking.services.correspondence import (
     reset_correspondence_template,
     sample_values,
     save_correspondence_template,
+    standard_wording,
 )
 
 from ..access import add_service_errors, ip, page, posted, render_page
@@ -43,9 +44,9 @@ def template_edit(request, kind, language):
     if kind not in CorrespondenceTemplate.Kind.values or language not in Language.values:
         raise Http404
     template = CorrespondenceTemplate.objects.filter(kind=kind, language=language).first()
-    initial = ({"subject": template.subject, "body": template.body} if template
-               else {"subject": "{course_name}: {course_date}",
-                     "body": _("Dear {first_name},\n\n\n\n{client_name}\n{contact_phone}")})
+    subject, body = ((template.subject, template.body) if template
+                     else standard_wording(kind, language))
+    initial = {"subject": subject, "body": body}
     form = CorrespondenceForm(posted(request), initial=initial)
     action = request.POST.get("action", "save")
     preview = None
@@ -61,16 +62,17 @@ def template_edit(request, kind, language):
             preview = (data["subject"], data["body"])
         else:
             try:
-                save_correspondence_template(
+                saved = save_correspondence_template(
                     kind, language, subject=data["subject"], body=data["body"],
                     actor=request.user, organisation=request.tenant, ip_address=ip(request))
             except ValidationError as error:
                 add_service_errors(form, error)
             else:
-                messages.success(request, _("Message saved."))
+                messages.success(request, _("Message saved.") if saved is not None
+                                 else _("Nothing was changed: the standard wording is used."))
                 return redirect("manage:correspondence")
-    elif request.method != "POST" and template is not None:
-        preview = (template.subject, template.body)
+    elif request.method != "POST":
+        preview = (subject, body)
     if preview is not None:
         values = sample_values(request.tenant, language)
         preview = tuple(fill_placeholders(text, values) for text in preview)

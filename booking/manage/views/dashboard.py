@@ -10,6 +10,7 @@ from accounts.permissions import roles_of
 from accounts.roles import Role
 from booking.models import Booking, CourseSession, Offer, SpecialCircumstancesCase
 from booking.services.bookings import HOLD_MINUTES
+from booking.services.setup_checklist import setup_checklist, taking_bookings
 
 from ..access import allowed_actions, page, render_page, sees_only_own_sessions
 
@@ -47,6 +48,12 @@ def dashboard(request):
     todays, later = week_sessions(request, now)
     context = {"todays": todays, "later": later, "now": now,
                "near_days": NEAR_CRITICAL_DAYS}
+    if "client.configure" in can:
+        # Until every item a booking needs is done, the set-up checklist leads the page.
+        checklist = setup_checklist(request.tenant)
+        if not all(item.done for item in checklist):
+            context["checklist"] = checklist
+            context["taking_bookings"] = taking_bookings(checklist)
     if "offers.view" in can:
         near = (Offer.objects.select_related("course_type")
                 .filter(status__in=(Offer.Status.OFFERED, Offer.Status.SPECIAL_ARRANGEMENT),

@@ -4,13 +4,16 @@ critical date, or withdrawing the offer for the police."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from booking.form_fields import ACCESS_CHOICES
 from booking.models import Booking, Channel, CourseSession, Offer, SpecialCircumstancesCase
+from booking.notifications.letters import confirmation_letter_pdf
 from booking.services import offers
+from booking.services.access_log import offer_by_reference, shows_offenders
 from booking.services.bookings import FeeWaiver, book, booking_made_with
 from booking.services.changes import (
     CLOSED_OFFER_STATUSES,
@@ -20,6 +23,7 @@ from booking.services.changes import (
     transfer_booking,
     withdraw_offer,
 )
+from booking.services.offer_import import latest_import_conflict
 from booking.services.refunds import refund_promised
 from booking.services.request_keys import new_request_key, posted_request_key
 from booking.services.rules import BookingRefused, fee_breakdown, transfer_fee
@@ -59,6 +63,7 @@ def search(request):
 
 
 @page("offers.view")
+@shows_offenders("manage.offender", offer_by_reference())
 def detail(request, reference):
     offer = _offer(reference)
     bookings = (Booking.objects.select_related("session__course_type", "session__venue")
@@ -66,12 +71,29 @@ def detail(request, reference):
     return render_page(request, "manage/offenders/detail.html", {
         "offer": offer, "bookings": bookings, "active": _active_booking(offer),
         "timeline": offer_timeline(offer),
+        "import_conflict": latest_import_conflict(offer),
         "access": [ACCESS_LABELS.get(code, code) for code in offer.access_requirements or []],
         "open_case": offer.cases.filter(status=SpecialCircumstancesCase.Status.OPEN).first(),
         "cases": offer.cases.all(),
         "awaiting_payment": [b for b in bookings if b.status in Booking.AWAITING_PAYMENT],
         "closed_statuses": CLOSED_OFFER_STATUSES,
     })
+
+
+@page("offers.view")
+@shows_offenders("manage.offender_letter", offer_by_reference())
+def confirmation_letter(request, reference):
+    """The booking confirmation as a PDF letter in the person's own language, to post to
+    someone with no e-mail address or mobile."""
+    offer = _offer(reference)
+    booking = _active_booking(offer)
+    if booking is None or booking.status != Booking.Status.CONFIRMED:
+        raise Http404
+    response = HttpResponse(confirmation_letter_pdf(booking, request.tenant, offer.language),
+                            content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'attachment; filename="confirmation-letter-{booking.reference}.pdf"')
+    return response
 
 
 def _options(offer, now, exclude_session_id=None):
@@ -111,6 +133,7 @@ def _waiver(form) -> FeeWaiver | None:
 
 
 @page("offers.view", "bookings.book")
+@shows_offenders("manage.offender_book", offer_by_reference())
 def book_for(request, reference):
     offer = _offer(reference)
     key = posted_request_key(request.POST)
@@ -140,6 +163,7 @@ def book_for(request, reference):
 
 
 @page("offers.view", "bookings.book")
+@shows_offenders("manage.offender_transfer", offer_by_reference())
 def transfer_for(request, reference):
     offer = _offer(reference)
     now = timezone.now()
@@ -165,6 +189,7 @@ def transfer_for(request, reference):
 
 
 @page("offers.view", "bookings.book")
+@shows_offenders("manage.offender_cancel", offer_by_reference())
 def cancel_for(request, reference):
     offer = _offer(reference)
     now = timezone.now()
@@ -190,6 +215,7 @@ def cancel_for(request, reference):
 
 
 @page("offers.view", "offers.change")
+@shows_offenders("manage.offender_extend", offer_by_reference())
 def extend_critical_date(request, reference):
     offer = _offer(reference)
     form = ExtendCriticalDateForm(posted(request))
@@ -209,6 +235,7 @@ def extend_critical_date(request, reference):
 
 
 @page("offers.view", "offers.change")
+@shows_offenders("manage.offender_withdraw", offer_by_reference())
 def withdraw_for(request, reference):
     """The police withdraw the offer: any booking cancelled and refunded, the person told."""
     offer = _offer(reference)

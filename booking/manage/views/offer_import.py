@@ -3,17 +3,23 @@
 All or nothing: either every row is imported, or nothing is and every problem is listed by
 row and column. The rules and the file format are in booking/services/offer_import.py."""
 
+import csv
+import io
+from datetime import timedelta
+
 from django import forms
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from accounts.permissions import requires_action
-from booking.models import Channel, Offer
+from booking.models import Channel, CourseType, Language, Offer
 from booking.services.offer_import import (
     COLUMNS,
+    EXAMPLE_REFERENCE,
     LABELS,
     MAX_ROWS,
     REQUIRED_COLUMNS,
@@ -75,6 +81,8 @@ def _render_form(request, form, *, row_errors=None, status=200):
         "errors_cut": len(row_errors) > MAX_LISTED,
         "max_listed": MAX_LISTED,
         "max_rows": f"{MAX_ROWS:,}",
+        "course_types": _course_codes(),
+        "languages": _languages(),
     }, status=status)
 
 
@@ -134,9 +142,39 @@ def done(request):
     })
 
 
+def _course_codes() -> list[CourseType]:
+    return list(CourseType.objects.filter(is_active=True).order_by("code"))
+
+
+def _languages() -> list[dict]:
+    return [{"code": code, "label": label} for code, label in Language.choices]
+
+
 @requires_action("offers.import")
 def template_csv(request):
-    """A CSV file with just the header row, to fill in."""
-    response = HttpResponse(",".join(COLUMNS) + "\r\n", content_type="text/csv; charset=utf-8")
+    """The header row and one example row to copy. The extra "notes" column, which the import
+    ignores, lists this client's course codes and the language codes; the example's reference
+    is refused if the row is left in."""
+    today = timezone.localdate()
+    codes = _course_codes()
+    example = {
+        "reference": EXAMPLE_REFERENCE, "course_type": codes[0].code if codes else "NSAC",
+        "offence_date": (today - timedelta(days=14)).isoformat(),
+        "booking_period_end": (today + timedelta(days=60)).isoformat(),
+        "critical_date": (today + timedelta(days=120)).isoformat(),
+        "first_name": "Sam", "last_name": "Example", "date_of_birth": "1985-03-27",
+        "address": "1 High Street, Chelmsford", "postcode": "CM1 1QH",
+        "email": "sam.example@example.com", "phone": "07700 900982",
+        "licence_number": "", "language": Language.ENGLISH, "police_force": "",
+        "notes": _("Example row: delete it. Course types: %(codes)s. Languages: %(languages)s.")
+        % {"codes": ", ".join(f"{c.code} ({c.name_en})" for c in codes) or "-",
+           "languages": ", ".join(f"{code} ({label})" for code, label in Language.choices)},
+    }
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=[*COLUMNS, "notes"], lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerow(example)
+    # A byte-order mark, so that Excel reads the Welsh in names and notes as UTF-8.
+    response = HttpResponse("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="offers-template.csv"'
     return response

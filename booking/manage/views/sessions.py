@@ -1,16 +1,21 @@
 """Course dates: the list, a single date, a weekly series, changing a date's capacity and
 trainers, and cancelling a date (free transfers and notices for everyone booked)."""
 
+import csv
+import io
 from datetime import datetime, time, timedelta
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from booking.models import Booking, CourseSession, CourseType, Trainer, Venue
+from booking.services.access_log import offers_on_session, shows_offenders
 from booking.services.search import live_holds
 from booking.services.sessions import (
     ClosedDayError,
@@ -21,24 +26,82 @@ from booking.services.sessions import (
     update_session,
     weekly_starts,
 )
+from integrations.spreadsheets import safe_cell
 
 from ..access import add_service_errors, ip, page, posted, render_page
-from ..forms import CancelSessionForm, SeriesForm, SessionEditForm, SessionForm
+from ..forms import (
+    CancelSessionForm,
+    SeriesForm,
+    SessionEditForm,
+    SessionFilterForm,
+    SessionForm,
+)
 
 VIEW, CONFIGURE = "configuration.view", "client.configure"
 LISTED_DAYS = 56
+PER_PAGE = 25
 
 
 @page(VIEW)
 def session_list(request):
     now = timezone.now()
     start = timezone.make_aware(datetime.combine(timezone.localdate(now), time.min))
+    form = SessionFilterForm(request.GET or None, venues=Venue.objects.order_by("name"),
+                             course_types=CourseType.objects.order_by("code"),
+                             trainers=Trainer.objects.order_by("full_name"))
     sessions = (CourseSession.objects.select_related("course_type", "venue")
                 .prefetch_related("trainers")
                 .filter(starts_at__gte=start, starts_at__lt=start + timedelta(days=LISTED_DAYS))
                 .annotate(held=live_holds(now)).order_by("starts_at", "pk"))
-    return render_page(request, "manage/sessions/list.html",
-                       {"sessions": sessions, "days": LISTED_DAYS})
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        if data["venue"] == SessionFilterForm.ONLINE:
+            sessions = sessions.filter(venue__isnull=True)
+        elif data["venue"]:
+            sessions = sessions.filter(venue_id=data["venue"])
+        if data["course_type"]:
+            sessions = sessions.filter(course_type_id=data["course_type"])
+        if data["trainer"]:
+            sessions = sessions.filter(trainers__id=data["trainer"])
+    elif form.is_bound:
+        sessions = sessions.none()  # a choice that is not on the list (the form says which)
+    if request.GET.get("format") == "csv":
+        return _sessions_csv(sessions)
+    page_obj = Paginator(sessions, PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render_page(request, "manage/sessions/list.html", {
+        "sessions": page_obj, "page_obj": page_obj, "days": LISTED_DAYS, "form": form,
+        "query": query.urlencode(), "pages": _page_links(page_obj)})
+
+
+def _page_links(page_obj) -> list:
+    """GOV.UK pagination's numbered items: first, last, the current one and its neighbours,
+    None for an ellipsis."""
+    if not page_obj.has_other_pages():
+        return []
+    return list(page_obj.paginator.get_elided_page_range(page_obj.number, on_each_side=1,
+                                                         on_ends=1))
+
+
+def _sessions_csv(sessions) -> HttpResponse:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([_("Start"), _("End"), _("Course"), _("Language"), _("Where"), _("Trainers"),
+                     _("Booked"), _("Held"), _("Capacity"), _("Status")])
+    for session in sessions:
+        writer.writerow([safe_cell(cell) for cell in (
+            timezone.localtime(session.starts_at).strftime("%Y-%m-%d %H:%M"),
+            timezone.localtime(session.ends_at).strftime("%Y-%m-%d %H:%M"),
+            session.course_type.code, session.get_language_display(),
+            _("Online") if session.is_online else str(session.venue),
+            ", ".join(trainer.full_name for trainer in session.trainers.all()),
+            session.seats_booked, session.held, session.capacity,
+            session.get_status_display())])
+    # A byte-order mark, so that Excel reads it as UTF-8.
+    response = HttpResponse("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="course-dates.csv"'
+    return response
 
 
 def _choices():
@@ -108,6 +171,7 @@ def _session(session_id):
 
 
 @page(VIEW, CONFIGURE)
+@shows_offenders("manage.session", offers_on_session())
 def session_detail(request, session_id):
     session = _session(session_id)
     form = SessionEditForm(posted(request), trainers=Trainer.objects.filter(is_active=True),
@@ -136,6 +200,7 @@ def session_detail(request, session_id):
 
 
 @page(VIEW, CONFIGURE)
+@shows_offenders("manage.session_cancel", offers_on_session())
 def session_cancel(request, session_id):
     session = _session(session_id)
     form = CancelSessionForm(posted(request))
