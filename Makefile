@@ -12,7 +12,7 @@ LOCALSTRIPE_PORT ?= 8420
 # pytest-xdist workers for `make test`; PYTEST_WORKERS=0 runs the suite in one process.
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test setup install assets migrate seed localstripe lint bench clean messages \
+.PHONY: run stop test setup install assets migrate seed localstripe lint bench bench-http clean messages \
         check-migrations
 
 # Settings are production's unless DEBUG is set (they fail closed); these targets are for
@@ -22,6 +22,8 @@ run seed migrate messages check-migrations: export DEBUG ?= 1
 # Links the development server sends (e-mails, texts) point at it: plain HTTP on $(PORT).
 run seed migrate messages check-migrations: export PUBLIC_SCHEME ?= http
 run seed migrate messages check-migrations: export PUBLIC_PORT ?= $(PORT)
+# The app calls localstripe where `make localstripe` started it (config.settings reads this).
+run seed migrate messages check-migrations: export LOCALSTRIPE_PORT := $(LOCALSTRIPE_PORT)
 
 $(BIN)/.installed: pyproject.toml package.json
 	$(PYTHON) -m venv $(VENV)
@@ -54,12 +56,26 @@ localstripe: install
 	@mkdir -p .data
 	@if [ -z "$$STRIPE_SECRET_KEY" ]; then \
 	  $(PY) -m config.localstripe_server --port $(LOCALSTRIPE_PORT) > .data/localstripe.log 2>&1 & \
+	  echo $$! > .data/localstripe.pid; \
 	  echo "localstripe on http://127.0.0.1:$(LOCALSTRIPE_PORT) (log: .data/localstripe.log)"; \
 	fi
 
 run: seed localstripe
 	@echo "Control plane: http://localhost:$(PORT)/   Clients: http://essex.localhost:$(PORT)/  http://south-wales.localhost:$(PORT)/"
-	$(PY) manage.py runserver 0.0.0.0:$(PORT)
+	@echo "Stop with Ctrl-C, then \`make stop\` for localstripe and the embedded PostgreSQL."
+	@echo $$$$ > .data/runserver.pid; exec $(PY) manage.py runserver 0.0.0.0:$(PORT)
+
+# Stops what `make run` started: the server (if still running, e.g. from another terminal),
+# localstripe and the embedded PostgreSQL, which otherwise outlives the server by design.
+stop:
+	@for name in runserver localstripe; do \
+	  if [ -f .data/$$name.pid ]; then \
+	    pid=$$(cat .data/$$name.pid); \
+	    pkill -TERM -P $$pid 2>/dev/null; kill -TERM $$pid 2>/dev/null && echo "Stopped $$name ($$pid)."; \
+	    rm -f .data/$$name.pid; \
+	  fi; \
+	done
+	@if [ -x $(PY) ]; then $(PY) -m config.embedded stop; fi
 
 test: setup
 	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
@@ -80,6 +96,10 @@ lint: install
 bench: setup
 	$(PY) bench/onboarding.py
 	$(PY) bench/booking.py
+
+# The HTTP load test: gunicorn (DEBUG off) and localstripe on loopback ports, its own database.
+bench-http: setup
+	$(PY) bench/http_load.py
 
 # Translations: needs GNU gettext. The compiled .mo files are committed so nothing else does.
 messages: install
