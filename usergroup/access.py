@@ -65,3 +65,13 @@ def _gate(test):
 viewer_required = _gate(can_view)
 member_required = _gate(is_member)
 moderator_required = _gate(is_moderator)
+
+
+def members():
+    """Everyone who takes part for a live client (active accounts), for invitations."""
+    from accounts.models import User
+
+    ids = Membership.objects.filter(
+        is_active=True, role__in=MEMBER_ROLES, organisation__status=ClientOrganisation.Status.LIVE,
+        organisation__is_template=False).values("user_id")
+    return User.objects.filter(pk__in=ids, is_active=True).order_by("pk")

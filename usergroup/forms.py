@@ -4,10 +4,40 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import TITLE_MAX, Area, ChangeRequest
+from .models import TITLE_MAX, Area, ChangeRequest, NotificationPreference
 from .queries import SORTS
 
 LONDON = ZoneInfo("Europe/London")
+
+
+class _DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+class _TimeInput(forms.TimeInput):
+    input_type = "time"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%H:%M")
+
+
+class _MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class _MultipleFileField(forms.FileField):
+    """Up to three images from one file input; each is checked by its content when saved."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", _MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, (list, tuple)) else ([data] if data else [])
+        return [super(_MultipleFileField, self).clean(item, initial) for item in files]
 
 
 class RequestForm(forms.Form):
@@ -20,9 +50,16 @@ class RequestForm(forms.Form):
                                   error_messages={"required": _("Select an area")})
     description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea,
                                   help_text=_("What you need and why. You can use Markdown."))
+    screenshots = _MultipleFileField(
+        label=_("Screenshots (optional)"), required=False,
+        help_text=_("Up to 3 PNG, JPEG or WebP images, 5 MB or smaller each. Choose them last: "
+                    "checking for similar requests clears the choice."),
+        error_messages={"empty": _("The selected file is empty")})
 
 
 class FilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=200,
+                        help_text=_("Words in the title or description"))
     status = forms.ChoiceField(label=_("Status"), required=False,
                                choices=[("", _("All but duplicates"))]
                                + list(ChangeRequest.Status.choices))
@@ -32,7 +69,8 @@ class FilterForm(forms.Form):
                                           queryset=None, empty_label=_("All organisations"))
     sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=[
         ("votes", _("Most votes")), ("organisations", _("Most organisations")),
-        ("trending", _("Trending (votes in the last 14 days)")), ("newest", _("Newest"))])
+        ("trending", _("Trending (votes in the last 14 days)")), ("newest", _("Newest")),
+        ("relevance", _("Best match for the search"))])
 
     def __init__(self, *args, organisations, **kwargs):
         super().__init__(*args, **kwargs)
@@ -66,23 +104,86 @@ class CommentForm(forms.Form):
     official = forms.BooleanField(label=_("Official response"), required=False)
 
 
+class ReplyForm(forms.Form):
+    body = forms.CharField(label=_("Reply"), widget=forms.Textarea, max_length=10_000,
+                           error_messages={"required": _("Enter a reply")})
+
+
+class EditCommentForm(forms.Form):
+    body = forms.CharField(label=_("Edit your comment"), widget=forms.Textarea,
+                           max_length=10_000, error_messages={"required": _("Enter a comment")})
+
+
+class VoteOnBehalfForm(forms.Form):
+    member = forms.EmailField(label=_("Member’s e-mail address"),
+                              help_text=_("The member who asked for this, for example in a "
+                                          "meeting. They are told."),
+                              error_messages={"required": _("Enter the member’s e-mail address"),
+                                              "invalid": _("Enter an e-mail address, like "
+                                                           "name@example.gov.uk")})
+
+
+class PreferenceForm(forms.Form):
+    delivery = forms.ChoiceField(label=_("How do you want to hear about the requests you "
+                                         "follow?"), widget=forms.RadioSelect,
+                                 choices=NotificationPreference.Delivery.choices,
+                                 error_messages={"required": _("Select how you want to hear "
+                                                               "from the user group")})
+
+
+class ReleaseForm(forms.Form):
+    version = forms.CharField(label=_("Version"), max_length=40,
+                              error_messages={"required": _("Enter the version"),
+                                              "max_length": _("Version must be 40 characters "
+                                                              "or fewer")})
+    released_on = forms.DateField(label=_("Release date"), widget=_DateInput(),
+                                  error_messages={"required": _("Enter the release date"),
+                                                  "invalid": _("Enter a real date, like "
+                                                               "2026-12-07")})
+    notes = forms.CharField(label=_("Release notes"), required=False, widget=forms.Textarea,
+                            help_text=_("You can use Markdown."))
+    request_numbers = forms.CharField(
+        label=_("Change requests it delivers"),
+        help_text=_("Request numbers separated by commas, like 12, 15, 31"),
+        error_messages={"required": _("Enter the numbers of the requests this release "
+                                      "delivers")})
+
+    def clean_request_numbers(self):
+        return _request_numbers(self.cleaned_data["request_numbers"])
+
+    @classmethod
+    def initial_for(cls, release):
+        return {"version": release.version, "released_on": release.released_on,
+                "notes": release.notes,
+                "request_numbers": ", ".join(str(pk) for pk in
+                                             release.requests.order_by("pk")
+                                             .values_list("pk", flat=True))}
+
+
+def _request_numbers(text):
+    numbers = []
+    for part in (text or "").replace(",", " ").split():
+        part = part.lstrip("#")
+        if not part.isdigit():
+            raise forms.ValidationError(
+                _("Enter request numbers separated by commas, like 12, 15, 31"))
+        numbers.append(int(part))
+    return numbers
+
+
+class ScreenshotForm(forms.Form):
+    image = forms.FileField(label=_("Add a screenshot"),
+                            help_text=_("A PNG, JPEG or WebP image, 5 MB or smaller. Up to 3 a "
+                                        "request."),
+                            error_messages={"required": _("Select an image"),
+                                            "empty": _("The selected file is empty")})
+    description = forms.CharField(label=_("What it shows"), required=False, max_length=200,
+                                  help_text=_("Read out to people who cannot see the image"))
+
+
 class HideForm(forms.Form):
     reason = forms.CharField(label=_("Why hide it"), max_length=300,
                              error_messages={"required": _("Enter why the comment is hidden")})
-
-
-class _DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs, format="%Y-%m-%d")
-
-
-class _TimeInput(forms.TimeInput):
-    input_type = "time"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs, format="%H:%M")
 
 
 def _uk_time(day, time, field, form):
@@ -174,22 +275,51 @@ class MeetingForm(forms.Form):
 
 
 class MinutesForm(forms.Form):
-    """The minutes, and one decision field per agenda item (decision_<item id>)."""
+    """The minutes, the organisations that attended, and per agenda item a decision
+    (decision_<item id>) and, for a change request, the status decided (status_<item id>)."""
 
     minutes = forms.CharField(label=_("Minutes of the meeting"), widget=forms.Textarea,
                               help_text=_("You can use Markdown."),
                               error_messages={"required": _("Enter the minutes")})
+    attended = forms.ModelMultipleChoiceField(
+        label=_("Organisations that attended"), required=False, queryset=None,
+        widget=forms.CheckboxSelectMultiple)
+    publish = forms.BooleanField(label=_("Publish the minutes to members now"), required=False)
 
-    def __init__(self, *args, items=(), **kwargs):
+    def __init__(self, *args, items=(), organisations=None, **kwargs):
         super().__init__(*args, **kwargs)
+        from tenants.models import ClientOrganisation
+
+        self.fields["attended"].queryset = organisations if organisations is not None else \
+            ClientOrganisation.objects.filter(is_template=False).order_by("name")
         self.items = list(items)
+        choices = [("", _("No change"))] + [
+            (value, label) for value, label in ChangeRequest.Status.choices
+            if value != ChangeRequest.Status.DUPLICATE]
         for item in self.items:
             self.fields[f"decision_{item.pk}"] = forms.CharField(
                 label=_("Decision on “%(subject)s”") % {"subject": item.subject},
                 required=False, widget=forms.Textarea, initial=item.decision)
+            if item.change_request_id:
+                self.fields[f"status_{item.pk}"] = forms.ChoiceField(
+                    label=_("New status of “%(subject)s”") % {"subject": item.subject},
+                    required=False, choices=choices,
+                    help_text=_("Now %(status)s. The decision is shown on the request as the "
+                                "public response.") % {
+                        "status": item.change_request.get_status_display().lower()})
 
     def decisions(self) -> dict:
         return {item.pk: self.cleaned_data.get(f"decision_{item.pk}", "") for item in self.items}
+
+    def status_changes(self) -> dict:
+        return {item.pk: self.cleaned_data.get(f"status_{item.pk}", "") for item in self.items
+                if item.change_request_id}
+
+    def item_fields(self):
+        """Per item: its decision field and its status field (None for a free item)."""
+        return [(self[f"decision_{item.pk}"],
+                 self[f"status_{item.pk}"] if item.change_request_id else None)
+                for item in self.items]
 
     def decision_fields(self):
         return [self[f"decision_{item.pk}"] for item in self.items]

@@ -48,9 +48,14 @@ def meeting_list(request):
 @access.viewer_required
 def meeting_detail(request, pk):
     meeting = _get_meeting(request, pk)
-    items = [(item, render_markdown(item.decision)) for item in meeting.agenda_items.all()]
+    # Members read the minutes and decisions once provider staff publish them.
+    shows_minutes = meeting.minutes_published or access.is_moderator(request.user)
+    items = [(item, render_markdown(item.decision) if shows_minutes else "")
+             for item in meeting.agenda_items.all()]
     return render(request, "usergroup/meeting.html", _context(
-        request, meeting=meeting, items=items, minutes_html=render_markdown(meeting.minutes),
+        request, meeting=meeting, items=items, shows_minutes=shows_minutes,
+        minutes_html=render_markdown(meeting.minutes) if shows_minutes else "",
+        attended=meeting.attended_organisations.order_by("name") if shows_minutes else [],
         has_started=meeting.starts_at <= timezone.now()))
 
 
@@ -112,14 +117,19 @@ def meeting_minutes(request, pk):
     meeting = _get_meeting(request, pk)
     items = list(meeting.agenda_items.all())
     if request.method != "POST":
-        form = MinutesForm(initial={"minutes": meeting.minutes}, items=items)
+        form = MinutesForm(initial={"minutes": meeting.minutes,
+                                    "attended": list(meeting.attended_organisations.all()),
+                                    "publish": meeting.minutes_published}, items=items)
         return render(request, "usergroup/meeting_minutes.html",
                       _context(request, form=form, meeting=meeting))
     form = MinutesForm(request.POST, items=items)
     if form.is_valid():
         try:
-            meetings.record_minutes(meeting, minutes=form.cleaned_data["minutes"],
-                                    decisions=form.decisions(), acting_user=request.user)
+            meetings.record_minutes(
+                meeting, minutes=form.cleaned_data["minutes"], decisions=form.decisions(),
+                status_changes=form.status_changes(),
+                attended=[org.pk for org in form.cleaned_data["attended"]],
+                publish=form.cleaned_data["publish"], acting_user=request.user)
         except ValidationError as error:
             _add_errors(form, error)
         else:

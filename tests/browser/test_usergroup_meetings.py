@@ -132,9 +132,17 @@ def test_staff_record_minutes_and_decisions(provider_admin, essex_member, area, 
 
     page.get_by_label("Minutes of the meeting").fill("We **agreed** the parking map.")
     page.get_by_label("Decision on “Show parking at venues”").fill("Planned for the spring.")
+    page.get_by_label("New status of “Show parking at venues”").select_option("planned")
+    page.get_by_label(essex_member.memberships.get().organisation.name).check()
+    page.get_by_label("Publish the minutes to members now").check()
     page.get_by_role("button", name="Save the minutes").click()
     page.get_by_role("heading", name="Winter user group").wait_for()
     assert "Planned for the spring." in page.locator("main").inner_text()
+    assert essex_member.memberships.get().organisation.name in page.locator(
+        "#attended").inner_text()
+    request.refresh_from_db()
+    assert request.status == "planned"
+    assert request.status_changes.get().response == "Planned for the spring."
     assert page.locator("#minutes strong").inner_text() == "agreed"
     assert_accessible(page)
 

@@ -160,8 +160,8 @@ def test_minutes_and_decisions_are_rendered_sanitised(client, provider_admin, es
     sign_in_verified(client, provider_admin)
     response = client.post(f"/user-group/meetings/{meeting.pk}/minutes/", {
         "minutes": "We **agreed** <script>alert('minutes')</script>",
-        f"decision_{item.pk}": "Planned for spring <script>alert('decision')</script>"},
-        HTTP_HOST=PLATFORM)
+        f"decision_{item.pk}": "Planned for spring <script>alert('decision')</script>",
+        "publish": "on"}, HTTP_HOST=PLATFORM)
     assert response.status_code == 302
     item.refresh_from_db()
     assert item.decision.startswith("Planned for spring")
@@ -278,3 +278,146 @@ def test_only_web_links_and_unpublishing(provider_admin):
                             acting_user=provider_admin)
     meeting.refresh_from_db()
     assert meeting.status == Meeting.Status.DRAFT
+
+
+# --- invitations, attendance, decisions that move statuses, published minutes ---------------
+
+def test_publishing_invites_every_member_once_with_the_ics(essex, south_wales, essex_member,
+                                                           wales_member, essex_admin,
+                                                           provider_admin):
+    from accounts.roles import Role
+    from outbox.models import OutboundMessage
+
+    from ..conftest import make_user
+
+    make_user("trainer@essex.test", organisation=essex, role=Role.TRAINER)  # not a member
+    meeting = _meeting(provider_admin, publish=False)
+    invitations = OutboundMessage.objects.filter(kind="usergroup.meeting_invitation")
+    assert not invitations.exists()  # a draft invites nobody
+    assert meetings.publish_meeting(meeting, acting_user=provider_admin) is True
+    # Client administrators take part too (the clients' first administrators and boss@).
+    assert sorted(invitations.values_list("to", flat=True)) == [
+        "admin@essex.test", "admin@south-wales.test", "boss@essex.test", "member@essex.test",
+        "member@south-wales.test"]
+    message = invitations.get(to="member@essex.test")
+    (attachment,) = message.attachments
+    assert attachment["filename"] == "meeting.ics"
+    event = icalendar.Calendar.from_ical(attachment["content"]).walk("VEVENT")[0]
+    assert str(event["UID"]) == ics.meeting_uid(meeting)
+    assert "Spring user group" in message.subject
+    # Publishing again, or an edit that does not move it, sends nothing more.
+    assert meetings.publish_meeting(meeting, acting_user=provider_admin) is False
+    meeting.refresh_from_db()
+    meetings.update_meeting(meeting, title="Spring user group (agenda)",
+                            starts_at=meeting.starts_at, ends_at=meeting.ends_at,
+                            place=meeting.place, publish=True, acting_user=provider_admin)
+    assert invitations.count() == 5
+    # Moving it sends each member an update carrying the new SEQUENCE.
+    meetings.update_meeting(meeting, title="Spring user group", starts_at=meeting.starts_at
+                            + timedelta(days=1), ends_at=meeting.ends_at + timedelta(days=1),
+                            place=meeting.place, publish=True, acting_user=provider_admin)
+    assert invitations.count() == 10
+    update = invitations.filter(to="member@essex.test").order_by("-pk").first()
+    assert "changed" in update.subject
+    meeting.refresh_from_db()
+    event = icalendar.Calendar.from_ical(update.attachments[0]["content"]).walk("VEVENT")[0]
+    assert int(event["SEQUENCE"]) == meeting.sequence
+
+
+def test_members_of_a_suspended_client_are_not_invited(essex, essex_member, wales_member,
+                                                       provider_admin):
+    from outbox.models import OutboundMessage
+    from tenants.models import ClientOrganisation
+
+    ClientOrganisation.objects.filter(pk=essex.pk).update(
+        status=ClientOrganisation.Status.SUSPENDED)
+    _meeting(provider_admin)
+    assert sorted(OutboundMessage.objects.filter(kind="usergroup.meeting_invitation")
+                  .values_list("to", flat=True)) == ["admin@south-wales.test",
+                                                     "member@south-wales.test"]
+
+
+def test_minutes_record_attendance_and_move_statuses_in_one_go(
+        client, essex, south_wales, essex_member, wales_member, provider_admin, area):
+    from outbox.models import OutboundMessage
+    from usergroup.models import ChangeRequest, StatusChange
+
+    first = _raise(essex_member, area, title="Print registers")
+    second = _raise(wales_member, area, title="Welsh reminders by text")
+    meeting = _meeting(provider_admin, starts_at=datetime.now(UTC) - timedelta(hours=3),
+                       request_numbers=[first.pk, second.pk], other_items=["Best practice"])
+    one, two, free = meeting.agenda_items.order_by("position")
+    sign_in_verified(client, provider_admin)
+    form = client.get(f"/user-group/meetings/{meeting.pk}/minutes/", HTTP_HOST=PLATFORM)
+    assert f'name="status_{one.pk}"' in form.content.decode()
+    assert f'name="status_{free.pk}"' not in form.content.decode()
+    response = client.post(f"/user-group/meetings/{meeting.pk}/minutes/", {
+        "minutes": "Eight organisations came.", "attended": [essex.pk, south_wales.pk],
+        f"decision_{one.pk}": "Agreed: planned for the spring release.",
+        f"status_{one.pk}": "planned", f"decision_{two.pk}": "Needs a text provider first.",
+        f"status_{two.pk}": "under_review", f"decision_{free.pk}": "Shared tips.",
+        f"status_{free.pk}": "", }, HTTP_HOST=PLATFORM)
+    assert response.status_code == 302, response.content.decode()
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status) == ("planned", "under_review")
+    assert StatusChange.objects.get(request=first).response == \
+        "Agreed: planned for the spring release."
+    assert sorted(meeting.attended_organisations.values_list("slug", flat=True)) == [
+        "essex", "south-wales"]
+    # Not yet published: members see the agenda but neither minutes nor decisions.
+    client.force_login(essex_member)
+    page = client.get(f"/user-group/meetings/{meeting.pk}/", HTTP_HOST=PLATFORM).content.decode()
+    assert "Eight organisations came" not in page and "Agreed: planned" not in page
+    assert not OutboundMessage.objects.filter(kind="usergroup.minutes_published").exists()
+    # Saving again with the statuses reached changes nothing more, and publishes once.
+    meeting.refresh_from_db()
+    for _ in range(2):
+        meetings.record_minutes(meeting, minutes="Eight organisations came.",
+                                decisions={one.pk: "Agreed: planned for the spring release."},
+                                status_changes={one.pk: "planned"}, publish=True,
+                                acting_user=provider_admin)
+    assert StatusChange.objects.filter(request=first).count() == 1
+    published = OutboundMessage.objects.filter(kind="usergroup.minutes_published")
+    assert sorted(published.values_list("to", flat=True)) == [
+        "admin@essex.test", "admin@south-wales.test", "member@essex.test",
+        "member@south-wales.test"]
+    page = client.get(f"/user-group/meetings/{meeting.pk}/", HTTP_HOST=PLATFORM).content.decode()
+    assert "Eight organisations came" in page and "Agreed: planned" in page
+    assert "South Wales" in page.split('id="attended"')[1]
+    assert ChangeRequest.objects.get(pk=first.pk).status == "planned"
+
+
+def test_a_bad_decision_writes_nothing(essex_member, provider_admin, area):
+    from usergroup.models import StatusChange
+
+    first = _raise(essex_member, area, title="Print registers")
+    second = _raise(essex_member, area, title="Welsh reminders by text")
+    meeting = _meeting(provider_admin, starts_at=datetime.now(UTC) - timedelta(hours=3),
+                       request_numbers=[first.pk, second.pk], other_items=["Best practice"])
+    one, two, free = meeting.agenda_items.order_by("position")
+    with pytest.raises(ValidationError) as error:
+        meetings.record_minutes(meeting, minutes="Notes", decisions={one.pk: "Yes"},
+                                status_changes={one.pk: "planned", two.pk: "duplicate"},
+                                acting_user=provider_admin)
+    assert f"status_{two.pk}" in error.value.message_dict
+    with pytest.raises(ValidationError):
+        meetings.record_minutes(meeting, minutes="Notes", decisions={},
+                                status_changes={free.pk: "planned"}, acting_user=provider_admin)
+    with pytest.raises(ValidationError) as error:
+        meetings.record_minutes(meeting, minutes="Notes", decisions={}, attended=[999999],
+                                acting_user=provider_admin)
+    assert "attended" in error.value.message_dict
+    first.refresh_from_db()
+    meeting.refresh_from_db()
+    assert first.status == "open" and meeting.minutes == ""
+    assert not StatusChange.objects.exists()
+    one.refresh_from_db()
+    assert one.decision == ""
+
+
+def test_a_client_admin_cannot_record_minutes(essex_admin, provider_admin):
+    meeting = _meeting(provider_admin, starts_at=datetime.now(UTC) - timedelta(hours=3))
+    with pytest.raises(PermissionDenied):
+        meetings.record_minutes(meeting, minutes="Mine", decisions={}, publish=True,
+                                acting_user=essex_admin)

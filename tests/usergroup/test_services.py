@@ -178,3 +178,37 @@ def test_concurrent_votes_give_an_exact_tally(essex, south_wales):
     tally = services.tally(request)
     assert (tally.votes, tally.organisations) == (13, 2)
     assert Vote.objects.filter(request=request).count() == 13
+
+
+def test_stored_tallies_follow_every_change_of_the_votes(essex, south_wales, essex_member,
+                                                         wales_member, provider_admin, area):
+    """The list sorts by the stored tallies: raise, vote, unvote, vote on behalf, merge and its
+    undoing each leave them equal to a count of the votes."""
+    from django.db.models import Count
+
+    def stored(request):
+        request.refresh_from_db()
+        return request.votes_total, request.organisations_total
+
+    def counted(request):
+        counts = Vote.objects.filter(request=request).aggregate(
+            v=Count("pk"), o=Count("organisation", distinct=True))
+        return counts["v"], counts["o"]
+
+    first = _raise(essex_member, area, title="Print registers")
+    second = _raise(wales_member, area, title="Registers printed")
+    assert stored(first) == counted(first) == (1, 1)
+    services.vote(first, acting_user=wales_member)
+    assert stored(first) == counted(first) == (2, 2)
+    other = make_user("officer@essex.test", organisation=essex, role=Role.CLIENT_ADMIN)
+    services.vote_on_behalf(second, member=other, acting_user=provider_admin)
+    assert stored(second) == counted(second) == (2, 2)
+    services.unvote(first, acting_user=wales_member)
+    assert stored(first) == counted(first) == (1, 1)
+    merge = services.merge_requests(second, first, response="", acting_user=provider_admin)
+    assert stored(first) == counted(first) == (3, 2)
+    assert stored(second) == counted(second) == (0, 0)
+    services.undo_merge(merge, acting_user=provider_admin)
+    assert stored(first) == counted(first) == (1, 1)
+    assert stored(second) == counted(second) == (2, 2)
+    assert [r.pk for r in queries.request_list(sort="votes")] == [second.pk, first.pk]

@@ -1,6 +1,8 @@
 """The demo: a provider admin and two clients (essex, English; south-wales, bilingual).
 
-Idempotent: running it again changes nothing that exists. Demo logins are in the README.
+Idempotent: running it again adds what is missing and changes nothing that exists (what people
+changed in the running demo stays). Demo logins are in the README; an invitation is printed only
+for an account that has no password yet.
 """
 
 from django.conf import settings
@@ -17,6 +19,7 @@ from booking.demo_history import seed_history
 from booking.models import Trainer
 from tenants.models import ClientOrganisation
 from tenants.services import NewClient, connect_merchant_account, onboard_client
+from usergroup.demo import seed_usergroup_demo
 
 DEMO_PASSWORD = "waymark-demo-2026"
 # RFC 6238's test secret ("12345678901234567890"): base32 GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ.
@@ -58,10 +61,12 @@ class Command(BaseCommand):
             defaults={"key": DEMO_TOTP_KEY, "confirmed": True},
         )
         for new in DEMO_CLIENTS:
+            # The demo administrators get the demo password first, so onboarding sends them no
+            # invitation (nothing for them to set); accounts without one are still invited.
+            self._user(new.admin_email, new.admin_name)
             if not ClientOrganisation.objects.filter(slug=new.slug).exists():
                 onboard_client(new, acting_user="seed_demo")
                 self.stdout.write(f"Created {new.name}")
-            self._user(new.admin_email, new.admin_name)
             organisation = ClientOrganisation.objects.get(slug=new.slug)
             if not organisation.stripe_account_id:
                 # Essex takes card payments (and MOTO by phone); South Wales by pay-by-link.
@@ -76,6 +81,8 @@ class Command(BaseCommand):
                                   f"{offer['postcode']:<8}  {offer['course_type']:<4}  "
                                   f"{offer['critical_date']:%Y-%m-%d}  {offer['status']}")
         self._staff_per_role()
+        if seed_usergroup_demo(provider=provider):
+            self.stdout.write("User group: change requests, votes, meetings and a release")
         self._history()
         self.stdout.write(self.style.SUCCESS("Demo ready: logins are listed in README.md."))
 
