@@ -42,4 +42,6 @@ def test_console_shows_the_trail_to_provider_staff(essex, provider_support, clie
 
     sign_in_verified(client, provider_support)
     page = client.get("/audit/?action=organisation.", HTTP_HOST="localhost").content.decode()
-    assert "organisation.onboarded" in page and "Essex County Council" in page
+    # The action in words (booking/audit_trail.py), never its code name.
+    assert "Client set up" in page and "Essex County Council" in page
+    assert "organisation.onboarded" not in page

@@ -47,6 +47,7 @@ A_OFFER = {"reference": "ESX-DEMO-001", "date_of_birth_0": "15", "date_of_birth_
            "date_of_birth_2": "1980"}
 # Pages anyone may open, session or not: they answer whoever asks and show no offender's data.
 PUBLIC = {"site:start", "site:accessibility", "site:privacy", "site:contact", "site:language",
+          "site:cookies", "site:survey", "site:survey_thanks",
           "site:logo", "journey:find", "healthz", "readyz", "accounts:login", "accounts:two_factor",
           "accounts:set_password", "accounts:logout", "client_api:schema", "client_api:docs",
           "platform_api:schema", "platform_api:docs", "console:home", "stripe_webhook",
@@ -145,6 +146,28 @@ def two_full_clients(essex, south_wales):
     return essex, south_wales
 
 
+def _b_endpoint():
+    """A webhook endpoint in the current (B's) schema."""
+    from outbox.models import WebhookEndpoint
+
+    return WebhookEndpoint.objects.order_by("pk").first() or WebhookEndpoint.objects.create(
+        url="https://example.org/hooks", events=["booking.confirmed"], secret="whsec_b",
+        created_by="tests")
+
+
+def _b_schedule(b):
+    """A scheduled report in the current (B's) schema, set up by one of B's administrators."""
+    from reports.models import ScheduledReport
+
+    existing = ScheduledReport.objects.order_by("pk").first()
+    if existing is not None:
+        return existing
+    owner = Membership.objects.filter(organisation=b).order_by("pk").first().user
+    return ScheduledReport.objects.create(
+        report="bookings", frequency="monthly", day_of_month=1, recipient_ids=[owner.pk],
+        owner_user_id=owner.pk, owner=owner.email)
+
+
 def b_values(b, a) -> dict[str, list[str]]:
     """B's own ids and references for every URL parameter; the ids exist in A's schema too."""
     with schema_context(b.schema_name):
@@ -160,6 +183,10 @@ def b_values(b, a) -> dict[str, list[str]]:
             "venue_id": [str(Venue.objects.order_by("pk").first().pk)],
             "trainer_id": [str(Trainer.objects.order_by("pk").first().pk)],
             "case_id": [str(SpecialCircumstancesCase.objects.order_by("pk").first().pk)],
+            # A webhook endpoint of B's, made if B has none, so A's staff and keys are tried on it.
+            "endpoint_id": [str(_b_endpoint().pk)],
+            # A scheduled report of B's (reports/urls.py), made if B has none.
+            "pk": [str(_b_schedule(b).pk)],
         }
     membership = Membership.objects.filter(organisation=b).order_by("pk").first()
     with schema_context(a.schema_name):
@@ -315,7 +342,7 @@ def test_client_staff_get_nothing_on_the_control_plane(two_full_clients):
         for path in fill(route, values):
             for who, client in visitors.items():
                 response = client.get(path, HTTP_HOST="localhost")
-                if name.startswith("usergroup:"):
+                if name.startswith(("usergroup:", "platform_api:usergroup")):
                     # The user group is shared by every client's staff by design: its pages
                     # may answer them, but never with anything of B's people.
                     problems += check_refused(response, name="healthz", path=path,

@@ -173,8 +173,8 @@ def test_an_onboarded_client_is_a_copy_of_the_template(db, spy_clones):
     assert any(row[1] == "session_never_overbooked" for row in shape["constraints"])
     # The append-only and change-time triggers still call the one function in public.
     assert {(row[0], row[3]) for row in shape["triggers"] if not row[2]} == {
-        ("audit_auditentry", "public.waymark_refuse_change()"),
-        ("booking_offerevent", "public.waymark_refuse_change()"),
+        ("audit_auditentry", "public.waymark_append_only_but_erasable()"),
+        ("booking_offerevent", "public.waymark_append_only_but_erasable()"),
         ("booking_booking", "public.booking_touch_updated_at()"),
         ("booking_coursesession", "public.booking_touch_updated_at()"),
         ("booking_venue", "public.booking_touch_updated_at()")}

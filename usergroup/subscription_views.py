@@ -53,7 +53,7 @@ def unsubscribe(request, token):
     try:
         user_id, request_id = notifications.read_unsubscribe_token(token)
     except signing.BadSignature:
-        return render(request, "usergroup/unsubscribe.html", {"invalid": True}, status=400)
+        return render(request, "usergroup/unsubscribe.html", {"invalid": True}, status=404)
     change_request = ChangeRequest.objects.filter(pk=request_id).first() if request_id else None
     if request.method != "POST":
         return render(request, "usergroup/unsubscribe.html",
@@ -61,7 +61,7 @@ def unsubscribe(request, token):
     try:
         _user, change_request = notifications.unsubscribe(token)
     except signing.BadSignature:
-        return render(request, "usergroup/unsubscribe.html", {"invalid": True}, status=400)
+        return render(request, "usergroup/unsubscribe.html", {"invalid": True}, status=404)
     return render(request, "usergroup/unsubscribe.html",
                   {"done": True, "change_request": change_request})
 

@@ -7,6 +7,7 @@ app_name = "usergroup"
 urlpatterns = [
     path("", views.request_list, name="list"),
     path("new/", views.raise_request, name="new"),
+    path("new/similar/", views.similar_requests, name="similar"),
     path("roadmap/", views.roadmap, name="roadmap"),
     path("requests/<int:pk>/", views.detail, name="detail"),
     path("requests/<int:pk>/vote/", views.vote, name="vote"),

@@ -96,6 +96,15 @@ def raise_request(request):
         request, form=form, similar=similar, checked=checked), status=status)
 
 
+@access.member_required
+def similar_requests(request):
+    """The similar requests for a title being typed: the fragment the new-request page's
+    script shows while the member types (the button does the same without a script)."""
+    title = request.GET.get("title", "")[:RequestForm.base_fields["title"].max_length]
+    return render(request, "usergroup/_similar.html",
+                  {"similar": list(queries.similar(title))})
+
+
 def _detail_context(request, change_request, **forms):
     context = _context(request)
     comments = (change_request.comments.select_related("author")

@@ -41,7 +41,7 @@ class Migration(migrations.Migration):
             options={
                 'ordering': ['-created_at'],
                 'indexes': [models.Index(fields=['created_at'], include=('level',), name='satisfaction_answered')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('level__in', ['very_satisfied', 'satisfied', 'neutral', 'dissatisfied', 'very_dissatisfied'])), name='satisfaction_level_known')],
+                'constraints': [models.CheckConstraint(condition=models.Q(('level', 'very_satisfied'), ('level', 'satisfied'), ('level', 'neutral'), ('level', 'dissatisfied'), ('level', 'very_dissatisfied'), _connector='OR'), name='satisfaction_level_known')],
             },
         ),
     ]

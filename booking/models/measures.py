@@ -2,6 +2,9 @@
 the booking journey each day (a bare counter, so nobody is tracked) and the one-question
 satisfaction survey offered on the confirmation page."""
 
+import functools
+import operator
+
 from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -54,8 +57,12 @@ class SatisfactionResponse(models.Model):
         indexes = [models.Index(fields=["created_at"], name="satisfaction_answered",
                                 include=["level"])]
         constraints = [
-            models.CheckConstraint(condition=models.Q(level__in=[
-                "very_satisfied", "satisfied", "neutral", "dissatisfied", "very_dissatisfied"]),
+            # OR-ed equalities, not level__in: PostgreSQL prints an IN over varchar in a form
+            # that reads back differently, so the onboarding clone's copy would not match.
+            models.CheckConstraint(condition=functools.reduce(operator.or_, (
+                models.Q(level=level) for level in (
+                    "very_satisfied", "satisfied", "neutral", "dissatisfied",
+                    "very_dissatisfied"))),
                 name="satisfaction_level_known"),
         ]
 

@@ -28,7 +28,7 @@ def some_history(client):
         booking = book_offer(OfferFactory(course_type=session.course_type), session,
                              channel=Channel.ADMIN, waived=True)
         Offer.objects.filter(pk=booking.offer_id).update(police_force="Heddlu Dyfed-Powys")
-        Payment.objects.create(booking=booking, stripe_payment_intent_id="pi_browser",
+        Payment.objects.create(booking=booking, stripe_payment_intent_id=f"pi_browser_{booking.pk}",
                                amount_pence=9900, status=Payment.Status.SUCCEEDED,
                                channel=Channel.ONLINE, succeeded_at=timezone.now())
         case = raise_case(OfferFactory(course_type=session.course_type).pk, kind="medical",

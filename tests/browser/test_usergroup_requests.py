@@ -47,6 +47,11 @@ def test_a_member_raises_with_suggestions_and_another_votes(essex, south_wales, 
     page.get_by_role("heading", name="Raise a change request").wait_for()
     assert_accessible(page)
 
+    # While typing: the script asks for the similar requests and shows them.
+    page.get_by_label("Title").press_sequentially("Reminders by text message", delay=20)
+    page.locator("#similar-requests").get_by_role("link", name=existing.title).wait_for()
+    assert_accessible(page)
+    # Without waiting for the script, the button does the same.
     page.get_by_label("Title").fill("Reminders by text message before a course")
     page.get_by_role("button", name="Check for similar requests").click()
     suggestions = page.locator("#similar-requests")

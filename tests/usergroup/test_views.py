@@ -137,3 +137,18 @@ def test_csrf_is_enforced(essex_member, area):
 def test_unknown_request_is_404(client, essex_member, path):
     client.force_login(essex_member)
     assert client.get(path, HTTP_HOST=PLATFORM).status_code == 404
+
+
+def test_similar_requests_while_typing_are_for_members_only(client, essex_member, wales_member,
+                                                            area, db):
+    _raise(wales_member, area, "Let people book two courses at once")
+    assert client.get("/user-group/new/similar/?title=two+courses",
+                      HTTP_HOST=PLATFORM).status_code == 302  # signed out: to sign in
+    client.force_login(essex_member)
+    found = client.get("/user-group/new/similar/?title=book+two+courses", HTTP_HOST=PLATFORM)
+    assert found.status_code == 200
+    assert "Let people book two courses at once" in found.content.decode()
+    nothing = client.get("/user-group/new/similar/?title=" + "x" * 500, HTTP_HOST=PLATFORM)
+    assert nothing.status_code == 200 and "No similar requests found." in nothing.content.decode()
+    assert 'data-source="/user-group/new/similar/"' in client.get(
+        "/user-group/new/", HTTP_HOST=PLATFORM).content.decode()
