@@ -13,7 +13,7 @@ from django.db.models import Case, CharField, Sum, Value, When
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from booking.models import Booking, BookingTally, Channel, CourseType
+from booking.models import BookingTally, Channel, CourseType
 
 from .periods import Period, add_months
 
@@ -29,16 +29,6 @@ def booking_channel():
     return Case(When(channel=Channel.ONLINE, then=Value(ONLINE)),
                 When(channel=Channel.TELEPHONE, then=Value(TELEPHONE)),
                 default=Value(STAFF), output_field=CharField())
-
-
-def bookings_made(start, end, *, course_type=None, venue=None):
-    query = Booking.objects.filter(transferred_from__isnull=True, confirmed_at__gte=start,
-                                   confirmed_at__lt=end)
-    if course_type is not None:
-        query = query.filter(offer__course_type=course_type)
-    if venue is not None:
-        query = query.filter(session__venue=venue)
-    return query
 
 
 @dataclass
@@ -83,7 +73,7 @@ class BookingsReport:
     trend: list[tuple[date, int, int, float | None]]  # month, online, all, online share
 
 
-def _tallied(first_month: date, last_month: date, *, course_type=None, venue=None):
+def tallied(first_month: date, last_month: date, *, course_type=None, venue=None):
     """The bookings made in those months, from booking's tally (booking/models/tallies.py)."""
     query = BookingTally.objects.filter(month__gte=first_month, month__lte=last_month)
     if course_type is not None:
@@ -94,7 +84,7 @@ def _tallied(first_month: date, last_month: date, *, course_type=None, venue=Non
 
 
 def _grouped(period: Period, **filters):
-    return (_tallied(period.first, period.last, **filters)
+    return (tallied(period.first, period.last, **filters)
             .values("month", "course_type", "bucket")
             .annotate(count=Sum("bookings"), fees=Sum("fees_pence"))
             .order_by("month", "course_type", "bucket"))
@@ -103,7 +93,7 @@ def _grouped(period: Period, **filters):
 def _by_month(period: Period, **filters) -> dict:
     """Bookings made in the period: {(London month, channel): Cell}."""
     cells = defaultdict(Cell)
-    for row in (_tallied(period.first, period.last, **filters).values("month", "bucket")
+    for row in (tallied(period.first, period.last, **filters).values("month", "bucket")
                 .annotate(count=Sum("bookings"), fees=Sum("fees_pence")).order_by()):
         cells[row["month"], row["bucket"]].add(row["count"], row["fees"] or 0)
     return cells

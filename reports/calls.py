@@ -27,9 +27,10 @@ from django.db.models import Count, Q, Sum
 from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncDate, TruncTime
 from django.utils import timezone
 
-from booking.models import BookingTally, CallLog, Channel
+from booking.models import CallLog, Channel
 from tenants.opening_hours import DAYS, bank_holiday, weekly_hours
 
+from .bookings import tallied
 from .periods import Period
 
 LONDON = ZoneInfo("Europe/London")
@@ -108,16 +109,13 @@ def _timed(query, organisation, start, end):
 
 
 def _bookings_made(start, end, *, course_type=None, venue=None) -> dict:
-    """Bookings first confirmed in the months from `start` to `end`, by channel, from booking's
-    tally (a report period is whole Europe/London months)."""
-    query = BookingTally.objects.filter(month__gte=timezone.localdate(start, LONDON),
-                                        month__lt=timezone.localdate(end, LONDON))
-    if course_type is not None:
-        query = query.filter(course_type=course_type)
-    if venue is not None:
-        query = query.filter(venue=venue)
+    """Bookings first confirmed in the whole Europe/London months from `start` to `end`, by
+    channel, from booking's tally."""
+    months = tallied(timezone.localdate(start, LONDON),
+                     timezone.localdate(end - timedelta(microseconds=1), LONDON).replace(day=1),
+                     course_type=course_type, venue=venue)
     return {row["channel"]: row["count"] for row in
-            query.values("channel").annotate(count=Sum("bookings")).order_by()}
+            months.values("channel").annotate(count=Sum("bookings")).order_by()}
 
 
 def _summary(organisation, start, end, filters, kinds=None, timed=None) -> CallSummary:
