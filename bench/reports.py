@@ -19,19 +19,20 @@ cancellation; a transfer adds one), offers that were never booked (7 %: expired 
 each offer's referring police force, a card payment for every booking not made by staff (and a
 transfer fee for each move), a refund for half of the paid bookings cancelled, a
 special-circumstances case on one offer in a hundred (decided within 12 days, or open if raised
-in the last week), and the usage rows billing's ledger would hold for them. Then 999 more
-clients as public-schema rows only (the platform report reads the ledger, never a client's
-schema), each with
-`--usage-per-client` usage rows over the same 36 months, as bench/billing.py does. Every table
+in the last week), `--calls` logged calls (one in three about a booking), and the usage rows
+billing's ledger would hold for them. Then 999 more clients as public-schema rows only (the
+platform report reads the ledger, never a client's schema), each with `--usage-per-client` usage
+rows over the same 36 months, as bench/billing.py does. Every table
 loaded is VACUUMed and ANALYZEd before it is timed (as autovacuum leaves a table that was
 written long ago: visibility map set, so index-only scans need no heap visits).
 
 What it times (warm: two untimed calls first, then `--repeat` timed calls each): for the last 12
 whole months, `reports.bookings.bookings_report`, `reports.funnel.funnel_report`,
-`reports.remittance.remittance_report` and `reports.cases.cases_report` without filters, with a
-course-type filter (the busiest course) and with a venue filter (the remittance also for one
-force); and `reports.platform.platform_report`. It prints p50, p95 and max per report, and the number of
-queries each makes. Goals: every client report under 500 ms p95, the platform report under 1 s.
+`reports.remittance.remittance_report`, `reports.cases.cases_report`, `reports.fill.fill_report`
+and `reports.calls.calls_report` without filters, with a course-type filter (the busiest course)
+and with a venue filter (the remittance also for one force); and `reports.platform.platform_report`.
+It prints p50, p95 and max per report, and the number of queries each makes. Goals: every client
+report under 500 ms p95, the platform report under 1 s.
 With --explain each report's queries are run once more under EXPLAIN (ANALYZE, BUFFERS) and the
 plans go to stderr.
 
@@ -419,7 +420,7 @@ def populate_client(organisation, bookings: int, *, now: datetime, seed: int) ->
     recount = time.perf_counter() - began
     with connection.cursor() as cursor:
         for name in ("booking_bookingtally", "booking_funneltally", "booking_funnelentry",
-                     "booking_sessionfill"):
+                     "booking_sessionfill", "booking_remittancetally"):
             cursor.execute(f"VACUUM ANALYZE {table(name)}")
     return {"offers": offers.total, "bookings": booking_copy.total, "events": events.total,
             "payments": payments.total, "refunds": refunds.total, "cases": cases.total,
@@ -460,6 +461,48 @@ def populate_others(count: int, per_client: int, *, now: datetime, seed: int) ->
     return ledger.total
 
 
+CALL_TYPES = (("new_booking", "booked", 0.35), ("transfer", "transferred", 0.15),
+         ("cancellation", "cancelled", 0.05), ("payment", "payment_taken", 0.1),
+         ("enquiry", "information_given", 0.25), ("complaint", "referred", 0.03),
+         ("special_circumstances", "referred", 0.04), ("other", "not_resolved", 0.03))
+
+
+def populate_calls(organisation, count: int, *, now: datetime, seed: int) -> int:
+    from django.db import connection, transaction
+    from django_tenants.utils import schema_context
+
+    rng = random.Random(seed)
+    first = add_months(now.date().replace(day=1), -MONTHS)
+    begin = datetime(first.year, first.month, first.day, tzinfo=UTC)
+    span_days = (now - begin).days
+    schema = organisation.schema_name
+    with schema_context(schema):
+        with connection.cursor() as cursor:
+            cursor.execute(f'SELECT booking.id, booking.offer_id, offer.course_type_id '
+                           f'FROM "{schema}".booking_booking AS booking '
+                           f'JOIN "{schema}".booking_offer AS offer ON offer.id = booking.offer_id '
+                           "ORDER BY random() LIMIT %s", [count // 3])
+            about = cursor.fetchall()
+        copier = Copier(f'"{schema}".booking_calllog', (
+            "call_type", "outcome", "duration_minutes", "notes", "offer_id", "booking_id",
+            "agent_user_id", "agent_label", "started_at", "logged_at", "course_type_id"))
+        with transaction.atomic():
+            for n in range(count):
+                call_type, outcome, _weight = rng.choices(CALL_TYPES, weights=[t[2] for t in CALL_TYPES])[0]
+                # Mostly 07:00–18:00 UTC, some at any hour.
+                hour = rng.randint(7, 17) if rng.random() < 0.9 else rng.randint(0, 23)
+                started = begin + timedelta(days=rng.randrange(span_days), hours=hour,
+                                            minutes=rng.randrange(60))
+                booking_id, offer_id, course_id = about[n] if n < len(about) else (None,) * 3
+                copier.add(call_type, outcome, rng.randint(1, 20), "", offer_id, booking_id,
+                           None, "agent@bench.example", stamp(started), stamp(started),
+                           course_id)
+            copier.flush()
+        with connection.cursor() as cursor:
+            cursor.execute(f'VACUUM ANALYZE "{schema}".booking_calllog')
+    return copier.total
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
@@ -498,7 +541,9 @@ def measure(organisation, loaded: dict, *, now: datetime, repeat: int,
 
     from booking.models import CourseType, Venue
     from reports.bookings import bookings_report
+    from reports.calls import calls_report
     from reports.cases import cases_report
+    from reports.fill import fill_report
     from reports.funnel import funnel_report
     from reports.periods import Period
     from reports.platform import platform_report
@@ -526,6 +571,14 @@ def measure(organisation, loaded: dict, *, now: datetime, repeat: int,
             ("cases_report", lambda: cases_report(period)),
             ("cases_report, course filter", lambda: cases_report(period, course_type=course)),
             ("cases_report, venue filter", lambda: cases_report(period, venue=venue)),
+            ("fill_report", lambda: fill_report(period)),
+            ("fill_report, course filter", lambda: fill_report(period, course_type=course)),
+            ("fill_report, venue filter", lambda: fill_report(period, venue=venue)),
+            ("calls_report", lambda: calls_report(period, organisation=organisation)),
+            ("calls_report, course filter",
+             lambda: calls_report(period, organisation=organisation, course_type=course)),
+            ("calls_report, venue filter",
+             lambda: calls_report(period, organisation=organisation, venue=venue)),
         ]
         for name, call in cases:
             log(f"timing {name}")
@@ -542,6 +595,7 @@ def measure(organisation, loaded: dict, *, now: datetime, repeat: int,
     print(f"client: {loaded['bookings']:,} bookings, {loaded['offers']:,} offers, "
           f"{loaded['events']:,} events, {loaded['payments']:,} payments, "
           f"{loaded['refunds']:,} refunds, {loaded['cases']:,} special-circumstances cases, "
+          f"{loaded['calls']:,} calls, "
           f"{SESSIONS:,} course dates, {VENUES} venues; "
           f"usage rows: {loaded['usage']:,} for it, {loaded['other_usage']:,} for "
           f"{OTHER_CLIENTS} other clients")
@@ -563,6 +617,7 @@ def main() -> int:
     parser.add_argument("--bookings", type=int, default=1_000_000)
     parser.add_argument("--usage-per-client", type=int, default=1000,
                         help="usage rows for each of the 999 other clients")
+    parser.add_argument("--calls", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--seed", type=int, default=12)
     parser.add_argument("--explain", action="store_true",
@@ -582,6 +637,7 @@ def main() -> int:
         began = time.perf_counter()
         organisation = onboard()
         loaded = populate_client(organisation, args.bookings, now=now, seed=args.seed)
+        loaded["calls"] = populate_calls(organisation, args.calls, now=now, seed=args.seed)
         loaded["other_usage"] = populate_others(OTHER_CLIENTS, args.usage_per_client, now=now,
                                                 seed=args.seed)
         log(f"loaded in {time.perf_counter() - began:.0f} s")

@@ -15,11 +15,10 @@ course and with one venue, and prints p50/p95/max and the number of queries (goa
 import argparse
 import importlib.util
 import os
-import random
 import statistics
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 from harness import bench_database, log, migrate
@@ -44,45 +43,6 @@ class _NoLedger(base.Copier):
 base.Copier = _NoLedger
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/waymark_bench_reports_fill_calls"
-TYPES = (("new_booking", "booked", 0.35), ("transfer", "transferred", 0.15),
-         ("cancellation", "cancelled", 0.05), ("payment", "payment_taken", 0.1),
-         ("enquiry", "information_given", 0.25), ("complaint", "referred", 0.03),
-         ("special_circumstances", "referred", 0.04), ("other", "not_resolved", 0.03))
-
-
-def populate_calls(organisation, count: int, *, now: datetime, seed: int) -> int:
-    from django.db import connection, transaction
-    from django_tenants.utils import schema_context
-
-    rng = random.Random(seed)
-    first = base.add_months(now.date().replace(day=1), -base.MONTHS)
-    begin = datetime(first.year, first.month, first.day, tzinfo=UTC)
-    span_days = (now - begin).days
-    schema = organisation.schema_name
-    with schema_context(schema):
-        with connection.cursor() as cursor:
-            cursor.execute(f'SELECT id, offer_id FROM "{schema}".booking_booking '
-                           "ORDER BY random() LIMIT %s", [count // 3])
-            about = cursor.fetchall()
-        copier = base.Copier(f'"{schema}".booking_calllog', (
-            "call_type", "outcome", "duration_minutes", "notes", "offer_id", "booking_id",
-            "agent_user_id", "agent_label", "started_at", "logged_at"))
-        with transaction.atomic():
-            for n in range(count):
-                call_type, outcome, _weight = rng.choices(TYPES, weights=[t[2] for t in TYPES])[0]
-                # Mostly 07:00–18:00 UTC, some at any hour.
-                hour = rng.randint(7, 17) if rng.random() < 0.9 else rng.randint(0, 23)
-                started = begin + timedelta(days=rng.randrange(span_days), hours=hour,
-                                            minutes=rng.randrange(60))
-                booking_id, offer_id = about[n] if n < len(about) else (None, None)
-                copier.add(call_type, outcome, rng.randint(1, 20), "", offer_id, booking_id,
-                           None, "agent@bench.example", base.stamp(started), base.stamp(started))
-            copier.flush()
-        with connection.cursor() as cursor:
-            cursor.execute(f'ANALYZE "{schema}".booking_calllog')
-    return copier.total
-
-
 def measure(organisation, loaded: dict, calls: int, *, now: datetime, repeat: int) -> None:
     from django_tenants.utils import schema_context
 
@@ -142,7 +102,7 @@ def main() -> int:
         began = time.perf_counter()
         organisation = base.onboard()
         loaded = base.populate_client(organisation, args.bookings, now=now, seed=args.seed)
-        calls = populate_calls(organisation, args.calls, now=now, seed=args.seed)
+        calls = base.populate_calls(organisation, args.calls, now=now, seed=args.seed)
         log(f"loaded in {time.perf_counter() - began:.0f} s")
         measure(organisation, loaded, calls, now=now, repeat=args.repeat)
     return 0

@@ -9,6 +9,11 @@
   FunnelTally (taking away what its FunnelEntry last added), recounts each changed date's
   SessionFill, and sums BookingTally's new rows into one per key. Recounting from the rows, not from the event,
   makes the count right whatever order the events committed in.
+- A payment succeeding and a refund made (`payment.succeeded`, `payment.refunded`) append
+  their RemittanceTally rows in that transaction, read from the payment's and refund's own rows
+  (the fee snapshot, the offer's force); `fold` sums them like BookingTally's. An offer whose
+  referring force or course type an import changed (`offer.updated`) moves its money: its rows
+  counted again under the old force and course type are taken away, and added under the new.
 - `rebuild` counts everything again from the rows: for data loaded in bulk, past log_event
   (the demo's history, the benchmarks)."""
 
@@ -20,7 +25,17 @@ from django.db import connection, transaction
 from django.utils import timezone
 from psycopg2.extras import execute_values
 
-from .models import Booking, BookingTally, FunnelEntry, FunnelTally, SessionFill, TallyChange
+from .models import (
+    Booking,
+    BookingTally,
+    CallLog,
+    CourseType,
+    FunnelEntry,
+    FunnelTally,
+    RemittanceTally,
+    SessionFill,
+    TallyChange,
+)
 
 LONDON = ZoneInfo("Europe/London")
 # Events that never move an offer in the funnel: everything else appends a FunnelChange, so a
@@ -37,6 +52,15 @@ CHUNK = 5000
 def on_event(event) -> None:
     """Called by log_event for every OfferEvent, inside its transaction."""
     booking = event.booking
+    after = event.after or {}
+    if event.kind == "payment.succeeded" and after.get("payment_intent"):
+        _add_money(payments="AND payment.stripe_payment_intent_id = %(intent)s",
+                   params={"intent": after["payment_intent"]})
+    elif event.kind == "payment.refunded" and after.get("refund"):
+        _add_money(refunds="AND refund.stripe_refund_id = %(refund)s",
+                   params={"refund": after["refund"]})
+    elif event.kind == "offer.updated" and {"police_force", "course_type"} & set(event.before or {}):
+        _offer_keys_changed(event.offer, event.before)
     if (event.kind == "booking.confirmed" and booking is not None
             and booking.transferred_from_id is None and booking.confirmed_at is not None):
         BookingTally.objects.create(
@@ -50,6 +74,132 @@ def on_event(event) -> None:
             # The date it moved from loses it.
             TallyChange.objects.create(offer_id=event.offer_id, session_id=Booking.objects.filter(
                 pk=booking.transferred_from_id).values_list("session_id", flat=True).first())
+
+
+# Each payment taken and each refund made (`payments` and `refunds` narrow them), with its
+# booking's referring force, course type and venue, and its share of the booking's fee
+# snapshot: a booking fee's police cost recovery and VAT in proportion to the money moved (a
+# refund of part of a fee refunds each in part), rounded per payment or refund; a transfer fee
+# has none. `force` and `course_type` are the offer's own unless an old value is given.
+MONEY_SQL = """
+SELECT DATE_TRUNC('month', moved.at AT TIME ZONE 'Europe/London')::date AS month,
+       {force} AS police_force, {course_type} AS course_type_id, session.venue_id, moved.kind,
+       moved.refund, COUNT(*) AS count, SUM(moved.amount) AS amount_pence,
+       SUM(CASE WHEN moved.kind = 'booking_fee' AND fees.total > 0
+                THEN ROUND(fees.police * moved.amount / fees.total) ELSE 0 END) AS police_pence,
+       SUM(CASE WHEN moved.kind = 'booking_fee' AND fees.total > 0
+                THEN ROUND(fees.vat * moved.amount / fees.total) ELSE 0 END) AS vat_pence
+FROM (
+    SELECT payment.booking_id, payment.kind, FALSE AS refund, payment.amount_pence AS amount,
+           payment.succeeded_at AS at
+    FROM booking_payment AS payment
+    WHERE payment.status = 'succeeded' AND payment.succeeded_at IS NOT NULL {payments}
+    UNION ALL
+    SELECT payment.booking_id, payment.kind, TRUE, refund.amount_pence, refund.created_at
+    FROM booking_refund AS refund JOIN booking_payment AS payment ON payment.id = refund.payment_id
+    WHERE TRUE {refunds}
+) AS moved
+JOIN booking_booking AS booking ON booking.id = moved.booking_id
+JOIN booking_offer AS offer ON offer.id = booking.offer_id
+JOIN booking_coursesession AS session ON session.id = booking.session_id
+CROSS JOIN LATERAL (SELECT
+    COALESCE((booking.fee_snapshot->>'police_cost_recovery_pence')::numeric, 0) AS police,
+    COALESCE((booking.fee_snapshot->>'vat_pence')::numeric, 0) AS vat,
+    COALESCE((booking.fee_snapshot->>'total_pence')::numeric, 0) AS total) AS fees
+{where}
+GROUP BY 1, 2, 3, 4, 5, 6
+"""
+# The money at both of RemittanceTally's levels: all venues, and each venue.
+REMITTANCE_LEVELS_SQL = """
+WITH money AS ({money})
+SELECT month, police_force, course_type_id, TRUE AS all_venues, NULL::bigint AS venue_id, kind,
+       refund, SUM(count) AS count, SUM(amount_pence) AS amount_pence,
+       SUM(police_pence) AS police_pence, SUM(vat_pence) AS vat_pence
+FROM money GROUP BY month, police_force, course_type_id, kind, refund
+UNION ALL
+SELECT month, police_force, course_type_id, FALSE, venue_id, kind, refund, count, amount_pence,
+       police_pence, vat_pence
+FROM money WHERE venue_id IS NOT NULL
+"""
+ADD_REMITTANCE_SQL = """
+INSERT INTO booking_remittancetally (month, police_force, course_type_id, all_venues, venue_id,
+    kind, refund, count, amount_pence, police_pence, vat_pence, folded)
+SELECT month, police_force, course_type_id, all_venues, venue_id, kind, refund,
+       {sign} * count, {sign} * amount_pence, {sign} * police_pence, {sign} * vat_pence, {folded}
+FROM ({levels}) AS counted
+"""
+REMITTANCE_KEY = "month, police_force, course_type_id, all_venues, venue_id, kind, refund"
+# RemittanceTally's rows of every key that has new ones, summed into one row per key, as
+# BookingTally's are.
+FOLD_REMITTANCE_SQL = """
+WITH keys AS (
+    SELECT DISTINCT """ + REMITTANCE_KEY + """ FROM booking_remittancetally WHERE NOT folded),
+gone AS (
+    DELETE FROM booking_remittancetally AS tally USING keys
+    WHERE tally.month = keys.month AND tally.police_force = keys.police_force
+      AND tally.course_type_id = keys.course_type_id AND tally.all_venues = keys.all_venues
+      AND tally.venue_id IS NOT DISTINCT FROM keys.venue_id AND tally.kind = keys.kind
+      AND tally.refund = keys.refund
+    RETURNING tally.*)
+INSERT INTO booking_remittancetally (""" + REMITTANCE_KEY + """, count, amount_pence,
+    police_pence, vat_pence, folded)
+SELECT """ + REMITTANCE_KEY + """, SUM(count), SUM(amount_pence), SUM(police_pence),
+       SUM(vat_pence), TRUE
+FROM gone GROUP BY """ + REMITTANCE_KEY + """
+"""
+
+
+# An offer's bookings moved in BookingTally from its old course type to its new one.
+MOVE_BOOKINGS_SQL = """
+INSERT INTO booking_bookingtally
+    (month, course_type_id, venue_id, channel, bookings, fees_pence, folded)
+SELECT DATE_TRUNC('month', booking.confirmed_at AT TIME ZONE 'Europe/London')::date,
+       moved.course_type_id, session.venue_id, booking.channel, moved.sign * COUNT(*),
+       moved.sign * SUM(booking.fee_pence), FALSE
+FROM booking_booking AS booking
+JOIN booking_coursesession AS session ON session.id = booking.session_id
+CROSS JOIN (VALUES (-1, %(old)s), (1, %(new)s)) AS moved (sign, course_type_id)
+WHERE booking.offer_id = %(offer)s AND booking.transferred_from_id IS NULL
+  AND booking.confirmed_at IS NOT NULL
+GROUP BY 1, 2, 3, 4, moved.sign
+"""
+
+
+def _money_sql(*, payments="", refunds="", where="", force="offer.police_force",
+               course_type="offer.course_type_id") -> str:
+    return REMITTANCE_LEVELS_SQL.format(money=MONEY_SQL.format(
+        force=force, course_type=course_type, payments=payments, refunds=refunds, where=where))
+
+
+def _add_money(*, payments="AND FALSE", refunds="AND FALSE", where="", params=None, sign=1,
+               **columns) -> None:
+    """Append the tally rows of the money the filters pick (`sign` -1 takes it away)."""
+    sql = ADD_REMITTANCE_SQL.format(
+        sign=int(sign), folded="FALSE",
+        levels=_money_sql(payments=payments, refunds=refunds, where=where, **columns))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params or {})
+
+
+def _offer_keys_changed(offer, before: dict) -> None:
+    """An import changed the offer's referring force or course type: its money moves from the
+    old keys to the new; with its course type, its bookings move in BookingTally and its calls
+    follow (the calls report's filter)."""
+    old_course = offer.course_type_id
+    if "course_type" in before:
+        old_course = (CourseType.objects.filter(code=before["course_type"])
+                      .values_list("pk", flat=True).first())
+        CallLog.objects.filter(offer_id=offer.pk).update(course_type_id=offer.course_type_id)
+        if old_course is None:
+            return  # a course type gone since: the nightly check counts the offer again
+        with connection.cursor() as cursor:
+            cursor.execute(MOVE_BOOKINGS_SQL, {"offer": offer.pk, "old": old_course,
+                                               "new": offer.course_type_id})
+    everything = {"payments": "", "refunds": "", "where": "WHERE offer.id = %(offer)s"}
+    _add_money(**everything, sign=-1, force="%(force)s", course_type="%(course_type)s",
+               params={"offer": offer.pk, "course_type": old_course,
+                       "force": before.get("police_force", offer.police_force)})
+    _add_money(**everything, params={"offer": offer.pk})
 
 
 # Each offer's place: the month it arrived, its course type and status, and its first booking
@@ -193,6 +343,7 @@ def fold(*, wait: bool = False) -> bool:
                 cursor.execute(FILL_SQL.format(where="WHERE session.id = ANY(%s)"),
                                [session_ids[start:start + CHUNK]])
             cursor.execute(FOLD_BOOKINGS_SQL)
+            cursor.execute(FOLD_REMITTANCE_SQL)
     return True
 
 
@@ -227,14 +378,26 @@ GROUP BY month, course_type_id, venue_id, status, days_to_book;
 """
 
 
+# The course type of each call's offer, copied onto calls logged in bulk (create_call copies
+# it for the rest).
+CALL_COURSE_TYPES_SQL = """
+UPDATE booking_calllog AS call SET course_type_id = offer.course_type_id
+FROM booking_offer AS offer
+WHERE offer.id = call.offer_id AND call.course_type_id IS DISTINCT FROM offer.course_type_id
+"""
+
+
 def rebuild() -> None:
     """Count everything again from the rows (after a bulk load), in SQL."""
     with transaction.atomic(durable=not connection.in_atomic_block):
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_lock_key()])
-            for model in (BookingTally, FunnelTally, FunnelEntry, SessionFill, TallyChange):
+            for model in (BookingTally, FunnelTally, FunnelEntry, SessionFill, TallyChange,
+                          RemittanceTally):
                 cursor.execute(f"DELETE FROM {model._meta.db_table}")
             cursor.execute(REBUILD_BOOKINGS_SQL)
+            cursor.execute(ADD_REMITTANCE_SQL.format(sign=1, folded="TRUE", levels=_money_sql()))
+            cursor.execute(CALL_COURSE_TYPES_SQL)
             cursor.execute(FILL_SQL.format(where=""))
             cursor.execute(REBUILD_FUNNEL_SQL.format(places=PLACES_SQL.format(where="")))
 
@@ -284,6 +447,26 @@ DIFFERENCES_SQL = {
         FULL JOIN ({fill}) AS counted ON counted.session_id = kept.session_id
         WHERE (kept.booked, kept.attended, kept.did_not_attend) IS DISTINCT FROM
               (counted.booked, counted.attended, counted.did_not_attend)""",
+    "calls' course types": """
+        SELECT COUNT(*) FROM booking_calllog AS call
+        LEFT JOIN booking_offer AS offer ON offer.id = call.offer_id
+        WHERE call.course_type_id IS DISTINCT FROM offer.course_type_id""",
+    "remittance": """
+        SELECT COUNT(*) FROM (
+            SELECT """ + REMITTANCE_KEY + """, SUM(count) AS count,
+                   SUM(amount_pence) AS amount_pence, SUM(police_pence) AS police_pence,
+                   SUM(vat_pence) AS vat_pence
+            FROM booking_remittancetally GROUP BY """ + REMITTANCE_KEY + """
+            HAVING SUM(count) <> 0) AS kept
+        FULL JOIN ({money}) AS counted
+            ON counted.month = kept.month AND counted.police_force = kept.police_force
+           AND counted.course_type_id = kept.course_type_id
+           AND counted.all_venues = kept.all_venues
+           AND counted.venue_id IS NOT DISTINCT FROM kept.venue_id
+           AND counted.kind = kept.kind AND counted.refund = kept.refund
+        WHERE (kept.count, kept.amount_pence, kept.police_pence, kept.vat_pence)
+              IS DISTINCT FROM (counted.count, counted.amount_pence, counted.police_pence,
+                                counted.vat_pence)""",
 }
 
 
@@ -299,7 +482,8 @@ def check(*, repair: bool = True) -> dict:
             for name, sql in DIFFERENCES_SQL.items():
                 cursor.execute(sql.format(recount=BOOKINGS_COUNT_SQL,
                                           places=PLACES_SQL.format(where=""),
-                                          fill=FILL_COUNT_SQL.format(where="")))
+                                          fill=FILL_COUNT_SQL.format(where=""),
+                                          money=_money_sql()))
                 count = cursor.fetchone()[0]
                 if count:
                     differences[name] = count

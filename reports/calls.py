@@ -16,15 +16,15 @@ client's phone lines were closed, and the calls that could have been done online
 - The course filter keeps the calls about an offer of that course; the venue filter keeps the
   calls about a booking at that venue. Calls about neither are left out when either is set.
 
-Three grouped statements per period (type × outcome; hour × weekday with the out-of-hours
-count; bookings made by channel)."""
+Two grouped statements per period: the calls by type, outcome, hour and weekday with the
+out-of-hours count (from the UK wall-clock columns the database keeps on each call, read from
+one index), and the bookings made by channel (booking's tally)."""
 
 from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Q, Sum
-from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncDate, TruncTime
 from django.utils import timezone
 
 from booking.models import CallLog, Channel
@@ -42,16 +42,17 @@ HOURS = range(24)
 def calls_in(start, end, *, course_type=None, venue=None):
     query = CallLog.objects.filter(started_at__gte=start, started_at__lt=end)
     if course_type is not None:
-        query = query.filter(offer__course_type=course_type)
+        query = query.filter(course_type=course_type)  # the offer's, copied onto the call
     if venue is not None:
         query = query.filter(booking__session__venue=venue)
     return query
 
 
 def lines_open(organisation, start, end) -> Q:
-    """True of a call (annotated with its UK `local_date`, `local_time` and `iso_weekday`)
-    that started while the client's phone lines were open."""
-    is_open = Q(pk__isnull=True)  # never true: with no open hours every call is out of hours
+    """True of a call (by its UK `local_date`, `local_time` and `iso_weekday`) that started
+    while the client's phone lines were open."""
+    # Never true (every call has its hour): with no open hours every call is out of hours.
+    is_open = Q(local_hour__isnull=True)
     for day, (opens, closes) in weekly_hours(organisation).items():
         is_open |= Q(iso_weekday=DAYS.index(day) + 1, local_time__gte=opens,
                      local_time__lt=closes)
@@ -97,15 +98,15 @@ class CallsReport:
     previous: CallSummary
 
 
-def _timed(query, organisation, start, end):
-    return (query.annotate(local_date=TruncDate("started_at", tzinfo=LONDON),
-                           local_time=TruncTime("started_at", tzinfo=LONDON),
-                           iso_weekday=ExtractIsoWeekDay("started_at", tzinfo=LONDON),
-                           hour=ExtractHour("started_at", tzinfo=LONDON))
-            .values("hour", "iso_weekday")
-            .annotate(calls=Count("pk"),
-                      closed=Count("pk", filter=~lines_open(organisation, start, end)))
-            .order_by())
+def _grouped(organisation, start, end, filters) -> list[dict]:
+    """The period's calls by type, outcome, UK hour and weekday: how many, their minutes and
+    how many came while the lines were closed."""
+    return list(calls_in(start, end, **filters)
+                .values("call_type", "outcome", "local_hour", "iso_weekday")
+                .annotate(calls=Count("started_at"), minutes=Sum("duration_minutes"),
+                          closed=Count("started_at",
+                                       filter=~lines_open(organisation, start, end)))
+                .order_by())
 
 
 def _bookings_made(start, end, *, course_type=None, venue=None) -> dict:
@@ -118,20 +119,16 @@ def _bookings_made(start, end, *, course_type=None, venue=None) -> dict:
             months.values("channel").annotate(count=Sum("bookings")).order_by()}
 
 
-def _summary(organisation, start, end, filters, kinds=None, timed=None) -> CallSummary:
-    calls = calls_in(start, end, **filters)
-    kinds = kinds if kinds is not None else list(
-        calls.values("call_type", "outcome")
-        .annotate(calls=Count("pk"), minutes=Sum("duration_minutes")).order_by())
-    timed = timed if timed is not None else list(_timed(calls, organisation, start, end))
+def _summary(organisation, start, end, filters, grouped=None) -> CallSummary:
+    grouped = grouped if grouped is not None else _grouped(organisation, start, end, filters)
     made = _bookings_made(start, end, **filters)
     return CallSummary(
-        calls=sum(row["calls"] for row in kinds),
-        minutes=sum(row["minutes"] or 0 for row in kinds),
-        ended_in_booking=sum(row["calls"] for row in kinds
+        calls=sum(row["calls"] for row in grouped),
+        minutes=sum(row["minutes"] or 0 for row in grouped),
+        ended_in_booking=sum(row["calls"] for row in grouped
                              if row["outcome"] == CallLog.Outcome.BOOKED),
-        out_of_hours=sum(row["closed"] for row in timed),
-        could_be_online=sum(row["calls"] for row in kinds
+        out_of_hours=sum(row["closed"] for row in grouped),
+        could_be_online=sum(row["calls"] for row in grouped
                             if row["call_type"] in ONLINE_CALL_TYPES),
         bookings_made=sum(made.values()),
         telephone_bookings=made.get(Channel.TELEPHONE, 0))
@@ -139,25 +136,22 @@ def _summary(organisation, start, end, filters, kinds=None, timed=None) -> CallS
 
 def calls_report(period: Period, *, organisation, course_type=None, venue=None) -> CallsReport:
     filters = {"course_type": course_type, "venue": venue}
-    calls = calls_in(period.start, period.end, **filters)
-    kinds = list(calls.values("call_type", "outcome")
-                 .annotate(calls=Count("pk"), minutes=Sum("duration_minutes")).order_by())
-    timed = list(_timed(calls, organisation, period.start, period.end))
+    grouped = _grouped(organisation, period.start, period.end, filters)
     by_hour, closed_by_hour, by_weekday = [0] * 24, [0] * 24, [0] * 7
-    for row in timed:
-        by_hour[row["hour"]] += row["calls"]
-        closed_by_hour[row["hour"]] += row["closed"]
-        by_weekday[row["iso_weekday"] - 1] += row["calls"]
     by_type: dict = {}
-    for row in kinds:
+    by_type_and_outcome: dict = {}
+    for row in grouped:
+        by_hour[row["local_hour"]] += row["calls"]
+        closed_by_hour[row["local_hour"]] += row["closed"]
+        by_weekday[row["iso_weekday"] - 1] += row["calls"]
         by_type[row["call_type"]] = by_type.get(row["call_type"], 0) + row["calls"]
+        pair = (row["call_type"], row["outcome"])
+        calls, minutes = by_type_and_outcome.get(pair, (0, 0))
+        by_type_and_outcome[pair] = (calls + row["calls"], minutes + (row["minutes"] or 0))
     previous = period.previous()
     return CallsReport(
-        period=period,
-        by_type_and_outcome={(row["call_type"], row["outcome"]): (row["calls"],
-                                                                  row["minutes"] or 0)
-                             for row in kinds},
+        period=period, by_type_and_outcome=by_type_and_outcome,
         by_type=by_type, by_hour=by_hour, by_weekday=by_weekday,
         out_of_hours_by_hour=closed_by_hour,
-        total=_summary(organisation, period.start, period.end, filters, kinds, timed),
+        total=_summary(organisation, period.start, period.end, filters, grouped),
         previous=_summary(organisation, previous.start, previous.end, filters))

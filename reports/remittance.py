@@ -1,21 +1,20 @@
 """Fees and police cost-recovery remittance per referring police force: each fee component
 (course, police cost recovery, VAT) and transfer fees, of the money actually taken, with refunds
-netted in the Europe/London month they were made. Card payments are the basis: a transfer moves
+netted in the Europe/London month they were made, summed from booking's remittance tally (kept
+as payments succeed and refunds are made: booking/tallies.py). Card payments are the basis: a transfer moves
 a booking without paying its fee again (its own transfer fee is a payment of its kind), a fee
 waived by staff took no money, and a payment that failed took none either."""
 
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
-from zoneinfo import ZoneInfo
 
 from django.db import connection
 
-from booking.models import Booking, CourseSession, Offer, Payment, Refund
+from booking.models import Offer, Payment, RemittanceTally
 
 from .periods import Period
 
-LONDON = ZoneInfo("Europe/London")
 COMPONENTS = ("course", "police", "vat", "transfer")
 
 
@@ -80,64 +79,41 @@ class RemittanceReport:
     previous: RemittanceLine
 
 
-# Each payment taken (+) and each refund made (−) in both periods, with its booking's force and
-# fee snapshot. A booking fee's components are the snapshot's, in proportion to the money
-# moved (a refund of part of a fee refunds each component in part); rounding leaves any odd
-# penny on the course part, so the parts always add up to the money.
+# The money of both periods from booking's RemittanceTally (booking/tallies.py): each payment
+# taken and each refund made, already split into the fee snapshot's components (a booking
+# fee's police cost recovery and VAT in proportion to the money moved, rounded per payment or
+# refund; any odd penny stays on the course part, so the parts always add up to the money).
+# All venues' rows unless a venue is asked for.
 REMITTANCE_SQL = """
-SELECT force, in_period, month, kind, refund, COUNT(*) AS count, SUM(amount) AS amount,
-       SUM(police) AS police, SUM(vat) AS vat
-FROM (
-  SELECT force, kind, refund, amount, at >= %s AS in_period,
-         DATE_TRUNC('month', at AT TIME ZONE %s) AS month,
-         CASE WHEN kind = 'booking_fee' AND total > 0
-              THEN ROUND(snapshot_police * amount / total) ELSE 0 END AS police,
-         CASE WHEN kind = 'booking_fee' AND total > 0
-              THEN ROUND(snapshot_vat * amount / total) ELSE 0 END AS vat
-  FROM (
-    SELECT o.police_force AS force, p.kind, FALSE AS refund, p.amount_pence AS amount,
-           p.succeeded_at AS at, b.fee_snapshot
-    FROM {payment} p JOIN {booking} b ON b.id = p.booking_id JOIN {offer} o ON o.id = b.offer_id
-         {sessions}
-    WHERE p.status = 'succeeded' AND p.succeeded_at >= %s AND p.succeeded_at < %s {filters}
-    UNION ALL
-    SELECT o.police_force, p.kind, TRUE, r.amount_pence, r.created_at, b.fee_snapshot
-    FROM {refund} r JOIN {payment} p ON p.id = r.payment_id
-         JOIN {booking} b ON b.id = p.booking_id JOIN {offer} o ON o.id = b.offer_id
-         {sessions}
-    WHERE r.created_at >= %s AND r.created_at < %s {filters}
-  ) AS moved
-  CROSS JOIN LATERAL (SELECT
-    COALESCE((fee_snapshot->>'police_cost_recovery_pence')::numeric, 0) AS snapshot_police,
-    COALESCE((fee_snapshot->>'vat_pence')::numeric, 0) AS snapshot_vat,
-    COALESCE((fee_snapshot->>'total_pence')::numeric, 0) AS total) AS fees
-) AS money
-GROUP BY force, in_period, month, kind, refund
+SELECT police_force AS force, month >= %(first)s AS in_period, month, kind, refund,
+       SUM(count) AS count, SUM(amount_pence) AS amount, SUM(police_pence) AS police,
+       SUM(vat_pence) AS vat
+FROM {tally}
+WHERE month >= %(since)s AND month <= %(last)s AND {level} {filters}
+GROUP BY police_force, month, kind, refund
+HAVING SUM(count) <> 0
 """
 
 
 def _rows(period: Period, *, course_type=None, venue=None, force=None):
-    filters, params = [], []
+    before = period.previous()
+    params = {"first": period.first, "since": before.first, "last": period.last}
+    filters = []
     if course_type is not None:
-        filters.append("AND o.course_type_id = %s")
-        params.append(course_type.pk)
-    if venue is not None:
-        filters.append("AND s.venue_id = %s")
-        params.append(venue.pk)
+        filters.append("AND course_type_id = %(course_type)s")
+        params["course_type"] = course_type.pk
     if force is not None:
-        filters.append("AND o.police_force = %s")
-        params.append(force)
-    # The course dates only for the venue filter: a join the whole period need not pay for.
-    sessions = (f"JOIN {CourseSession._meta.db_table} s ON s.id = b.session_id"
-                if venue is not None else "")
-    sql = REMITTANCE_SQL.format(
-        payment=Payment._meta.db_table, booking=Booking._meta.db_table,
-        offer=Offer._meta.db_table, sessions=sessions, refund=Refund._meta.db_table,
-        filters=" ".join(filters))
-    start, end = period.previous().start, period.end
+        filters.append("AND police_force = %(force)s")
+        params["force"] = force
+    if venue is not None:
+        level = "NOT all_venues AND venue_id = %(venue)s"
+        params["venue"] = venue.pk
+    else:
+        level = "all_venues"
+    sql = REMITTANCE_SQL.format(tally=RemittanceTally._meta.db_table, level=level,
+                                filters=" ".join(filters))
     with connection.cursor() as cursor:
-        cursor.execute(sql, [period.start, str(LONDON), start, end, *params,
-                             start, end, *params])
+        cursor.execute(sql, params)
         names = [column[0] for column in cursor.description]
         return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
 
@@ -164,7 +140,7 @@ def remittance_report(period: Period, *, course_type=None, venue=None, force=Non
     months: dict[str, dict[date, RemittanceLine]] = defaultdict(dict)
     before: dict[str, RemittanceLine] = defaultdict(lambda: RemittanceLine(None))
     for row in _rows(period, course_type=course_type, venue=venue, force=force):
-        month = row["month"].date()
+        month = row["month"]
         line = _line(month, row)
         if row["in_period"]:
             months[row["force"]].setdefault(month, RemittanceLine(month)).add(line)

@@ -268,7 +268,9 @@ REPORTS = {
     "bookings": _report("bookings", "Bookings by course type and channel",
                         lambda request, period, **filters: bookings_report(period, **filters)),
     "fill": _report("fill", "Venue and course-date fill",
-                    lambda request, period, **filters: fill_report(period, **filters)),
+                    # Every course date, as the page's downloads have them.
+                    lambda request, period, **filters: fill_report(period, page=None,
+                                                                   **filters)),
     "funnel": _report("funnel", "Offer funnel",
                       lambda request, period, **filters: funnel_report(period, **filters)),
     "calls": _report("calls", "Contact-centre calls",

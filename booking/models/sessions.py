@@ -40,6 +40,9 @@ class CourseSession(models.Model):
         indexes = [
             models.Index(fields=["updated_at", "id"], name="session_changed"),
             models.Index(fields=["course_type", "status", "starts_at"], name="session_search"),
+            # The fill report: a period's dates, their venue totals summed from the index.
+            models.Index(fields=["starts_at"], name="session_fill",
+                         include=["venue", "course_type", "capacity", "status"]),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(seats_booked__lte=models.F("capacity")),

@@ -102,3 +102,38 @@ class TallyChange(models.Model):
 
     def __str__(self):
         return f"offer {self.offer_id}, date {self.session_id}"
+
+
+class RemittanceTally(models.Model):
+    """The money taken (+) and refunded (a row of its own, `refund`), per Europe/London month
+    it moved in, referring police force, course type, fee kind and fee component: kept by
+    booking itself as payments succeed and refunds are made (booking/tallies.py). Like
+    FunnelTally it counts twice over, for all venues (`all_venues`, venue empty) and for the
+    venue of the payment's booking (dates at a venue only), so a venue filter reads few rows;
+    like BookingTally it holds delta rows that `fold` sums. Police cost recovery and VAT are
+    each payment's or refund's share of its booking's fee snapshot, rounded per row as the
+    statement has always rounded them, so the sums are the statement's to the penny."""
+
+    month = models.DateField()
+    police_force = models.CharField(max_length=100)
+    course_type = models.ForeignKey(CourseType, on_delete=models.PROTECT, related_name="+")
+    all_venues = models.BooleanField()
+    venue = models.ForeignKey(Venue, null=True, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=16)  # Payment.Kind
+    refund = models.BooleanField()
+    count = models.IntegerField()  # payments, or refunds
+    amount_pence = models.BigIntegerField()
+    police_pence = models.BigIntegerField()
+    vat_pence = models.BigIntegerField()
+    folded = models.BooleanField(default=False)  # a sum of rows, or one payment's new row
+
+    class Meta:
+        indexes = [models.Index(fields=["month"], name="remittance_tally_all",
+                                condition=models.Q(all_venues=True)),
+                   models.Index(fields=["venue", "month"], name="remittance_tally_venue",
+                                condition=models.Q(all_venues=False)),
+                   models.Index(fields=["month"], name="remittance_tally_unfolded",
+                                condition=models.Q(folded=False))]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.police_force or '-'} {self.kind}: {self.amount_pence}p"

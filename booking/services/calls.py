@@ -45,6 +45,7 @@ def create_call(*, actor, call_type, outcome, duration_minutes, notes, offer, bo
         call_type=call_type, outcome=outcome, duration_minutes=duration_minutes, notes=notes,
         offer=offer, booking=booking, agent_user_id=user_id, agent_label=label,
         started_at=started_at or now - timedelta(minutes=duration_minutes),
+        course_type_id=offer.course_type_id if offer is not None else None,
     )
     usage.on_call(call)  # the call's usage row, in the same transaction
     if offer is not None:

@@ -9,7 +9,7 @@ import io
 from datetime import UTC, date, datetime
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django_tenants.utils import schema_context
 from openpyxl import load_workbook
@@ -18,6 +18,7 @@ from accounts.roles import Role
 from booking.models import Channel, CourseType, Offer, Payment, Refund
 from booking.services.bookings import confirm_booking
 from booking.services.changes import transfer_booking
+from booking.services.events import log_event
 from reports.periods import Period
 from reports.remittance import remittance_report
 
@@ -48,16 +49,35 @@ def paid(course, session, *, force="", at, channel=Channel.ONLINE, amount=11100)
     booking = confirm_booking(booking.pk, channel=channel, actor="stripe", now=at,
                               payment={"payment_intent": f"pi_{booking.pk}",
                                        "amount_pence": amount})
-    payment = Payment.objects.create(
-        booking=booking, stripe_payment_intent_id=f"pi_{booking.pk}", amount_pence=amount,
-        status=Payment.Status.SUCCEEDED, channel=channel, succeeded_at=at)
-    return booking, payment
+    return booking, taken(booking, f"pi_{booking.pk}", amount, at, channel=channel)
+
+
+def taken(booking, intent, amount, at, *, channel, kind=Payment.Kind.BOOKING_FEE):
+    """A payment succeeding at `at`, recorded as settle_payment records it: the row, then its
+    "payment.succeeded" event (which keeps the remittance tally) in the same transaction."""
+    with transaction.atomic():
+        payment = Payment.objects.create(
+            booking=booking, kind=kind, stripe_payment_intent_id=intent, amount_pence=amount,
+            status=Payment.Status.SUCCEEDED, channel=channel, succeeded_at=at)
+        log_event(booking.offer, "payment.succeeded", channel=channel, actor="stripe",
+                  booking=booking, now=at, after={"payment_intent": intent,
+                                                  "amount_pence": amount})
+    return payment
 
 
 def refund(payment, amount, at):
-    made = Refund.objects.create(payment=payment, stripe_refund_id=f"re_{payment.pk}_{amount}",
-                                 amount_pence=amount, reason="Cancelled")
-    Refund.objects.filter(pk=made.pk).update(created_at=at)
+    """A refund made at `at`, recorded as refund_payment records it (the row, then its
+    "payment.refunded" event); created_at is stamped on creation, so it is set first."""
+    with transaction.atomic():
+        made = Refund.objects.create(payment=payment,
+                                     stripe_refund_id=f"re_{payment.pk}_{amount}",
+                                     amount_pence=amount, reason="Cancelled")
+        Refund.objects.filter(pk=made.pk).update(created_at=at)
+        log_event(payment.booking.offer, "payment.refunded", channel=Channel.SYSTEM,
+                  actor="stripe", booking=payment.booking, now=at,
+                  after={"refund": made.stripe_refund_id, "amount_pence": amount,
+                         "reason": "Cancelled"})
+    return made
 
 
 @pytest.fixture
@@ -79,10 +99,8 @@ def fees(in_essex):
     moved, moved_payment = paid(course, session, at=utc(2026, 4, 5, 10))
     move = transfer_booking(moved.pk, later.pk, channel=Channel.ADMIN, actor="agent@essex.test",
                             now=utc(2026, 4, 6, 10))
-    Payment.objects.create(booking=move, kind=Payment.Kind.TRANSFER_FEE,
-                           stripe_payment_intent_id="pi_transfer", amount_pence=1500,
-                           status=Payment.Status.SUCCEEDED, channel=Channel.ADMIN,
-                           succeeded_at=utc(2026, 4, 7, 10))
+    taken(move, "pi_transfer", 1500, utc(2026, 4, 7, 10), channel=Channel.ADMIN,
+          kind=Payment.Kind.TRANSFER_FEE)
     refund(moved_payment, 5550, utc(2026, 4, 20, 10))
     # A card declined, and a fee waived by staff: no money either way.
     failed = OfferFactory(course_type=course, today=date(2026, 3, 1), critical_in=150)

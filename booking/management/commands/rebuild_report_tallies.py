@@ -1,4 +1,5 @@
-"""Count the report tallies again from the bookings and offers, in every client schema or in
+"""Count the report tallies again from the bookings, offers, payments and refunds (and copy
+each call's offer's course type onto it), in every client schema or in
 the ones named: after data was loaded in bulk past the services (booking/tallies.py)."""
 
 from django.core.management.base import BaseCommand
@@ -9,7 +10,7 @@ from tenants.models import ClientOrganisation
 
 
 class Command(BaseCommand):
-    help = "Recount the report tallies from the bookings and offers."
+    help = "Recount the report tallies from the bookings, offers, payments and refunds."
 
     def add_arguments(self, parser):
         parser.add_argument("schemas", nargs="*", help="client schemas (default: every client)")
