@@ -204,7 +204,7 @@ def erase_due_task() -> dict:
     schema = _require_client_schema()
     run = erase_due()
     return {"schema": schema, "erased": run.erased, "skipped": run.skipped,
-            "reads_purged": run.reads_purged}
+            "reads_purged": run.reads_purged, "comments_blanked": run.comments_blanked}
 
 
 # --- Refunds owed ---------------------------------------------------------------------------

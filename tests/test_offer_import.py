@@ -248,7 +248,8 @@ def test_api_imports_with_a_valid_key_and_reports_status(essex):
     response = client.post("/api/v1/offers/", {"offers": [offer_row(), offer_row("ESX-200002")]},
                            format="json", **ESSEX)
     assert response.status_code == 201, response.content
-    assert response.json() == {"created": 2, "updated": 0, "unchanged": 0, "not_updated": []}
+    assert response.json() == {"created": 2, "updated": 0, "unchanged": 0, "not_updated": [],
+                               "refused": []}
     again = client.post("/api/v1/offers/", {"offers": [offer_row(phone="01245 000000")]},
                         format="json", **ESSEX)
     assert again.status_code == 200 and again.json()["updated"] == 1

@@ -91,6 +91,12 @@ class NotUpdatedSerializer(serializers.Serializer):
     reason = serializers.CharField()
 
 
+class RefusedRowSerializer(serializers.Serializer):
+    row = serializers.IntegerField()
+    reference = serializers.CharField()
+    reason = serializers.CharField()
+
+
 class OfferImportResultSerializer(serializers.Serializer):
     created = serializers.IntegerField()
     updated = serializers.IntegerField()
@@ -98,6 +104,9 @@ class OfferImportResultSerializer(serializers.Serializer):
         help_text="Known offers with nothing new, plus those left alone because booked/closed")
     not_updated = NotUpdatedSerializer(
         many=True, help_text="Known offers not updated because they are booked or closed")
+    refused = RefusedRowSerializer(
+        many=True, required=False,
+        help_text="Rows refused because the offer's person was erased (retention or request)")
 
 
 class OfferBookingSerializer(serializers.Serializer):

@@ -29,7 +29,13 @@ from booking.models import (
     CourseSession,
     Offer,
 )
-from booking.services.access_log import offer_by_reference, offer_of_booking, shows_offenders
+from booking.services.access_log import (
+    listed,
+    lists_offenders,
+    offer_by_reference,
+    offer_of_booking,
+    shows_offenders,
+)
 from booking.services.bookings import (
     ContactDetails,
     FeeWaiver,
@@ -181,6 +187,7 @@ def _waiver(given: dict) -> FeeWaiver | None:
 
 
 @requires_action(CONSOLE)
+@lists_offenders("contact_centre.home")
 def home(request):
     by = request.POST.get("by") if request.method == "POST" else None
     forms = {
@@ -212,6 +219,7 @@ def home(request):
                                                date_of_birth=given["date_of_birth"]))
         else:
             results = find_offers(offer_search(phone=form.cleaned_data["phone"]))
+    listed(request, results or ())
     return render(request, "contact_centre/home.html", {
         "forms": forms, "by": by, "results": results, "lines": phone_lines(request.tenant),
         "error_form": error_form,

@@ -58,14 +58,21 @@ class ErasureRecord(models.Model):
         NOT_ATTENDED = "not_attended", _("Did not attend: retention period after the offence "
                                          "ended")
         REQUEST = "request", _("Erased on request")
+        SURVEY_COMMENTS = "survey_comments", _("Survey comments: older than the shortest "
+                                               "retention period")
 
     class Reason(models.TextChoices):
         SUBJECT_REQUEST = "subject_request", _("The person asked for their data to be erased")
         NO_LONGER_NEEDED = "no_longer_needed", _("The data is no longer needed")
         POLICE_INSTRUCTION = "police_instruction", _("The police asked for it to be erased")
 
-    offer = models.OneToOneField(Offer, on_delete=models.PROTECT, related_name="erasure")
-    pseudonym = models.CharField(max_length=32)
+    # Empty only for the nightly blanking of survey comments, which erases no one's record.
+    offer = models.OneToOneField(Offer, null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="erasure")
+    pseudonym = models.CharField(max_length=32, blank=True)
+    # A keyed digest of the reference the offer had (never the reference): a later import of
+    # that reference is refused instead of bringing the person back. Empty for comments.
+    reference_digest = models.CharField(max_length=64, blank=True, db_index=True)
     rule = models.CharField(max_length=16, choices=Rule.choices)
     reason = models.CharField(max_length=24, choices=Reason.choices, blank=True)
     # {"offer_details": 1, "call_notes": 2, "messages": 3, …}: rows changed, by kind of data.
@@ -79,6 +86,10 @@ class ErasureRecord(models.Model):
         constraints = [
             models.CheckConstraint(condition=~Q(rule="request") | ~Q(reason=""),
                                    name="erasure_on_request_has_reason"),
+            models.CheckConstraint(
+                condition=Q(rule="survey_comments", offer__isnull=True)
+                | (~Q(rule="survey_comments") & Q(offer__isnull=False)),
+                name="erasure_of_a_record_names_its_offer"),
         ]
 
     def __str__(self):

@@ -6,13 +6,19 @@ resolvers below) and the page's name. After the page has been shown (a 200: a pa
 or an export) one OffenderRead per person is written. A page about one person whose record has
 been erased answers 404, so an erased person is found by no staff page either.
 
-Put it inside the permission decorator (`page(...)` / `requires_action(...)`), so only reads
+A page whose people depend on what it was asked (a search, a list, a report naming people)
+carries `lists_offenders` instead, and its view names the offers it put on the page with
+`listed(request, offers)`: one OffenderRead per person shown, written in one insert after
+the page has been shown. tests/privacy/test_list_reads.py asks for every staff URL and fails
+for a page that names a seeded person without logging the read.
+
+Put either inside the permission decorator (`page(...)` / `requires_action(...)`), so only reads
 that were allowed are logged. tests/privacy/test_access_log.py walks every /manage/ and
 /contact-centre/ URL and fails for a view that neither carries it nor is listed as showing no
 one.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import wraps
 
 from django.http import Http404
@@ -78,6 +84,37 @@ def shows_offenders(page: str, shows: Shows):
             if response.status_code == 200:
                 record_reads(viewer=request.user, offer_ids=ids, page=page,
                              path=request.get_full_path())
+            return response
+
+        logged.offender_read_page = page
+        return logged
+
+    return decorator
+
+
+# Where a listing view collects the offers it showed, on the request.
+LISTED = "_waymark_offers_listed"
+
+
+def listed(request, offers: Iterable) -> None:
+    """Name offers (or their ids) this page shows; logged once the page has been shown."""
+    ids = getattr(request, LISTED, None)
+    if ids is None:
+        ids = set()
+        setattr(request, LISTED, ids)
+    ids.update(offer if isinstance(offer, int) else offer.pk for offer in offers)
+
+
+def lists_offenders(page: str):
+    """For a page that lists people (search results, a list of cases): the view calls
+    `listed(request, offers)` with whom it shows, and each is logged after a 200."""
+    def decorator(view):
+        @wraps(view)
+        def logged(request, *args, **kwargs):
+            response = view(request, *args, **kwargs)
+            if response.status_code == 200:
+                record_reads(viewer=request.user, offer_ids=getattr(request, LISTED, ()),
+                             page=page, path=request.get_full_path())
             return response
 
         logged.offender_read_page = page

@@ -41,6 +41,9 @@ never overwritten by a later import, whose value is the police's older record. W
 sends something different, the offer keeps the person's value and gets an
 "offer.import_conflict" event naming each field, the value kept and the feed's (shown to staff
 on the offender page); a re-import sending the same again records nothing new.
+
+A row bringing back the reference of an offer whose person was erased (retention or request)
+is refused, in `refused`, and the rest of the file imported: the erasure must hold.
 """
 
 import csv
@@ -53,13 +56,15 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from audit.services import record
-from booking.models import CourseType, Language, Offer, OfferEvent
+from booking.models import CourseType, ErasureRecord, Language, Offer, OfferEvent
 from booking.models.offers import is_phone_number
 from booking.services.events import log_event
+from booking.services.retention import erasures_of
 from integrations import postcodes
 
 MAX_ROWS = 10_000
@@ -141,10 +146,12 @@ class ImportResult:
     conflicts: int = 0
     # Known offers left alone because they are booked or closed: {row, reference, status, reason}.
     not_updated: list[dict] = field(default_factory=list)
+    # Rows naming an offer whose person was erased, refused: {row, reference, reason}.
+    refused: list[dict] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged,
-                "not_updated": self.not_updated}
+                "not_updated": self.not_updated, "refused": self.refused}
 
 
 # --- reading a CSV file -----------------------------------------------------------------------
@@ -487,6 +494,10 @@ def import_offers(rows: list[dict], *, source: str, actor, channel) -> ImportRes
         for offer in existing.values():
             offer.course_type = course_types[offer.course_type_id]  # no query per offer
 
+        # An erased offer carries a pseudonym now, so its old reference would make a new offer
+        # for the same person: the erasure log recognises it and the row is refused.
+        erased = erasures_of([reference for reference in first_row_of
+                              if reference not in existing])
         result = ImportResult()
         to_create: list[Offer] = []
         changes: list[tuple[Offer, dict, dict]] = []
@@ -495,6 +506,10 @@ def import_offers(rows: list[dict], *, source: str, actor, channel) -> ImportRes
         conflicts: list[tuple[Offer, dict]] = []
         for number, clean in checked:
             offer = existing.get(clean["reference"])
+            if offer is None and clean["reference"] in erased:
+                result.refused.append(_refusal(number, clean["reference"],
+                                               erased[clean["reference"]]))
+                continue
             if offer is None:
                 offer = Offer(
                     reference=clean["reference"], source=source, status=Offer.Status.OFFERED,
@@ -559,8 +574,25 @@ def import_offers(rows: list[dict], *, source: str, actor, channel) -> ImportRes
         record(actor=event_actor, action="offers.imported", obj=None,
                after={"source": source, "rows": len(checked), "created": result.created,
                       "updated": result.updated, "unchanged": result.unchanged,
-                      "conflicts": result.conflicts})
+                      "conflicts": result.conflicts,
+                      # By row and the erased record's pseudonym only, never the reference.
+                      "refused_erased": [{"row": item["row"], "erasure": item["erasure"]}
+                                         for item in result.refused]})
+        for item in result.refused:
+            del item["erasure"]
         return result
+
+
+def _refusal(number: int, reference: str, erasure: ErasureRecord) -> dict:
+    when = date_format(timezone.localtime(erasure.erased_at).date(), "j F Y")
+    if erasure.rule == ErasureRecord.Rule.REQUEST:
+        reason = _("This offer was erased on request on %(date)s; it cannot be imported "
+                   "again.") % {"date": when}
+    else:
+        reason = _("This offer was erased under the retention schedule on %(date)s; it "
+                   "cannot be imported again.") % {"date": when}
+    return {"row": number, "reference": reference, "reason": reason,
+            "erasure": erasure.pseudonym}
 
 
 def latest_import_conflict(offer: Offer) -> dict | None:

@@ -25,6 +25,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from audit.models import AuditEntry
@@ -40,6 +41,7 @@ from booking.models import (
     Payment,
     Refund,
     RetentionSchedule,
+    SatisfactionResponse,
     SpecialCircumstancesCase,
 )
 from booking.models.privacy import (
@@ -76,6 +78,21 @@ NOT_ATTENDED_STATUSES = (
 )
 # Bookings that are still under way: an offer with one is never erased.
 OPEN_BOOKING_STATUSES = (*Booking.ACTIVE, Booking.Status.TRANSFER_PENDING)
+
+
+def reference_digest(reference: str) -> str:
+    """What the erasure log keeps of an erased offer's reference: a digest keyed with the
+    site's secret, so the log cannot be turned back into references by trying them all, yet a
+    feed bringing the same reference again is recognised."""
+    return salted_hmac("waymark.erased-offer-reference", (reference or "").strip().upper(),
+                       algorithm="sha256").hexdigest()
+
+
+def erasures_of(references) -> dict[str, ErasureRecord]:
+    """{reference: its erasure} for those of `references` that were erased."""
+    digests = {reference_digest(reference): reference for reference in references}
+    return {digests[erasure.reference_digest]: erasure for erasure in
+            ErasureRecord.objects.filter(reference_digest__in=list(digests))}
 
 
 class ErasureRefused(Exception):
@@ -232,6 +249,7 @@ def erase_offer(offer_id: int, *, rule: str, acting_user, reason: str = "",
         if problem:
             raise ErasureRefused(problem)
         pseudonym = PSEUDONYM_PREFIX + secrets.token_hex(6).upper()
+        digest = reference_digest(offer.reference)
         erased = {"offer_details": 1}
         for name in ("first_name", "last_name", "address", "postcode", "email", "phone",
                      "phone_e164", "licence_number", "access_notes"):
@@ -247,6 +265,9 @@ def erase_offer(offer_id: int, *, rule: str, acting_user, reason: str = "",
         erased["case_text"] = (SpecialCircumstancesCase.objects.filter(offer=offer)
                                .exclude(notes="", decision_note="")
                                .update(notes="", decision_note=""))
+        # The survey answer stays (the measures count it); its free text goes.
+        erased["survey_comments"] = (SatisfactionResponse.objects.filter(booking__offer=offer)
+                                     .exclude(comment="").update(comment=""))
         erased["messages"] = (OutboundMessage.objects.filter(regarding__offer=offer.pk)
                               .update(to="", subject="", body_text="", body_html="",
                                       headers={}, attachments=[], last_error=""))
@@ -272,7 +293,7 @@ def erase_offer(offer_id: int, *, rule: str, acting_user, reason: str = "",
 
         erased["audit_trail"] = _erase_payloads(entries, "audit_auditentry", repr_of)
         erasure = ErasureRecord.objects.create(
-            offer=offer, pseudonym=pseudonym, rule=rule, reason=reason,
+            offer=offer, pseudonym=pseudonym, reference_digest=digest, rule=rule, reason=reason,
             erased={kind: count for kind, count in erased.items() if count},
             actor=label, actor_user_id=user_id, erased_at=now)
         record(actor=acting_user, action="privacy.erased", obj=offer,
@@ -298,6 +319,7 @@ class RetentionRun:
     erased: int = 0
     skipped: int = 0
     reads_purged: int = 0
+    comments_blanked: int = 0
 
 
 def erase_due(*, today: date | None = None, now=None) -> RetentionRun:
@@ -315,7 +337,29 @@ def erase_due(*, today: date | None = None, now=None) -> RetentionRun:
         else:
             run.erased += 1
     run.reads_purged = purge_reads(today=today, schedule=schedule)
+    run.comments_blanked = blank_old_survey_comments(today=today, schedule=schedule, now=now)
     return run
+
+
+def blank_old_survey_comments(*, today: date | None = None,
+                              schedule: RetentionSchedule | None = None, now=None) -> int:
+    """Blank the free text of survey answers older than the shortest retention period: people
+    are asked not to write personal details there, but some do, and an answer from the
+    feedback link belongs to no booking that erasure could follow. The answers themselves stay,
+    so the service measures count the same. One erasure-log entry per run that blanked any."""
+    now = now or timezone.now()
+    today = today or timezone.localdate(now)
+    schedule = schedule or retention_schedule()
+    months = min(schedule.attended_months, schedule.not_attended_months)
+    cutoff = today - relativedelta(months=months)
+    with transaction.atomic(durable=True):
+        blanked = (SatisfactionResponse.objects.filter(created_at__date__lt=cutoff)
+                   .exclude(comment="").update(comment=""))
+        if blanked:
+            ErasureRecord.objects.create(
+                rule=ErasureRecord.Rule.SURVEY_COMMENTS, erased={"survey_comments": blanked},
+                actor="system", erased_at=now)
+    return blanked
 
 
 def purge_reads(*, today: date | None = None, schedule: RetentionSchedule | None = None) -> int:

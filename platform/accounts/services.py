@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from axes.handlers.proxy import AxesProxyHandler
+from axes.signals import user_locked_out
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_login_failed
@@ -31,41 +32,32 @@ def sign_in(*, email: str, password: str, organisation, request) -> SignInResult
     django-axes counts failures per e-mail address and source address together
     (settings.AXES_*): after the limit that pair is refused, right password or not, real account
     or not, while the same person elsewhere is not. A right password for someone who does not
-    work for this client is refused and counted exactly like a wrong one."""
+    work for this client is refused and counted exactly like a wrong one.
+
+    The sign-in report's row comes from the signals each outcome raises (accounts.
+    sign_in_signals), the same for every door: the success from login(), which the caller
+    calls; a failure or a lock-out from authenticate() or from the refusal below."""
     email = (email or "").strip().lower()
     credentials = {settings.AXES_USERNAME_FORM_FIELD: email}
-    ip_address = client_ip(request)
     with transaction.atomic(durable=True):
         if not AxesProxyHandler.is_allowed(request, credentials):
-            record_sign_in(SignInEvent.Outcome.LOCKED_OUT, email=email, organisation=organisation,
-                           ip_address=ip_address, user=_account(email))
+            # Refused before the password is even checked, so the lock is not extended; told
+            # as axes tells a lock-out, so the report hears it the same way.
+            user_locked_out.send("axes", request=request, username=email,
+                                 ip_address=client_ip(request))
             return SignInResult(user=None, locked=True)
         user = authenticate(request, email=email, password=password)
-        reason = ""
         if user is not None and not _works_here(user, organisation):
-            user, reason = None, SignInEvent.Reason.NO_ACCESS_HERE
+            user = None
             # Counted by axes as the failure it is (authenticate() sends the same signal).
-            user_login_failed.send(sender=__name__, credentials=credentials, request=request)
+            user_login_failed.send(sender=__name__, credentials=credentials, request=request,
+                                   reason=SignInEvent.Reason.NO_ACCESS_HERE)
         if user is not None:
-            record_sign_in(SignInEvent.Outcome.SUCCEEDED, email=email, organisation=organisation,
-                           ip_address=ip_address, user=user)
             return SignInResult(user=user)
-        account = _account(email)
-        if not reason:
-            reason = (SignInEvent.Reason.UNKNOWN_ACCOUNT if account is None
-                      else SignInEvent.Reason.INACTIVE if not account.is_active
-                      else SignInEvent.Reason.WRONG_PASSWORD)
-        locked = bool(request.axes_locked_out)
-        record_sign_in(SignInEvent.Outcome.LOCKED_OUT if locked else SignInEvent.Outcome.FAILED,
-                       email=email, organisation=organisation, ip_address=ip_address,
-                       user=account, reason=reason)
+        locked = bool(getattr(request, "axes_locked_out", False))
         if locked:
-            _record_lock_out(email, organisation=organisation, ip_address=ip_address)
+            _record_lock_out(email, organisation=organisation, ip_address=client_ip(request))
         return SignInResult(user=None, locked=locked)
-
-
-def _account(email: str) -> User | None:
-    return User.objects.filter(email__iexact=email).first() if email else None
 
 
 def _works_here(user, organisation) -> bool:

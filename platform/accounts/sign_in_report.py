@@ -1,7 +1,8 @@
 """The sign-in report: every sign-in attempt (succeeded, failed, locked out) and every change
 to a second factor (set up, reset), for a client's administrators (their own site's) and for
-the provider (all of them). Recorded by accounts.services in the transaction of the attempt;
-never the password or code tried."""
+the provider (all of them). Attempts are recorded from Django's and django-axes' signals, once
+each, whichever door they came through (accounts.sign_in_signals); the second factor's steps
+by accounts.services. Never the password or code tried."""
 
 from dataclasses import dataclass
 from datetime import date

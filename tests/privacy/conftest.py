@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.roles import Role
-from booking.models import Booking, CallLog, Channel, Offer
+from booking.models import Booking, CallLog, Channel, Offer, SatisfactionResponse
 from booking.services.bookings import ContactDetails
 from booking.services.calls import log_call
 from booking.services.cases import decide_case, raise_case
@@ -26,7 +26,7 @@ ESSEX_HOST = "essex.localhost"
 SECRETS = ("Priya", "Erasable", "1979-05-04", "priya@example.test", "07700 900123",
            "+447700900123", "Secret Lane", "ERASA705049P99AB", "hearing loop please",
            "dog ate the letter", "lost her job", "in hospital", "moved to Spain",
-           "ESX-900001", "old.priya@example.test", "CM2 9ZZ")
+           "ESX-900001", "old.priya@example.test", "CM2 9ZZ", "survey note from Priya")
 
 
 @pytest.fixture
@@ -53,6 +53,9 @@ def make_person(admin, *, reference="ESX-900001"):
         log_event(offer, "offer.details_changed", channel=Channel.ADMIN, actor=admin,
                   before={"email": "old.priya@example.test"},
                   after={"email": "priya@example.test"})
+    SatisfactionResponse.objects.create(booking=booking, level="satisfied",
+                                        comment="A survey note from Priya",
+                                        created_at=timezone.now())
     cancel_booking(booking.pk, channel=Channel.ADMIN, actor=admin, reason="Priya in hospital")
     case = raise_case(offer.pk, kind="part_payment", notes="Priya lost her job", actor=admin)
     decide_case(case.pk, approve=False, note="Priya lost her job: declined", actor=admin)
@@ -76,7 +79,8 @@ def every_row_text() -> str:
     tables = ("booking_offer", "booking_booking", "booking_offerevent", "booking_calllog",
               "booking_specialcircumstancescase", "booking_payment", "booking_refund",
               "booking_hold", "outbox_outboundmessage", "audit_auditentry",
-              "booking_erasurerecord", "booking_offenderread")
+              "booking_erasurerecord", "booking_offenderread",
+              "booking_satisfactionresponse")
     with connection.cursor() as cursor:
         parts = []
         for table in tables:

@@ -11,19 +11,19 @@ from booking.models import OffenderRead
 
 from ..manage.conftest import get
 
-# Pages that show no one's record, or list people without opening one (opening a result is
-# the logged read). A new page showing a person must carry shows_offenders instead.
+# Pages that show no one's record. A new page showing a person must carry shows_offenders, or
+# lists_offenders for a list or search (tests/privacy/test_list_reads.py checks what they log).
 SHOWS_NO_ONE = {
     "manage": {
-        "dashboard", "offenders", "registers", "sessions", "session_create", "series_create",
-        "configure", "course_types", "course_type_create", "course_type", "venues",
+        "registers", "sessions", "session_create", "series_create", "configure",
+        "accessibility", "course_types", "course_type_create", "course_type", "venues",
         "venue_create", "venue", "trainers", "trainer_create", "trainer", "closures",
-        "branding", "correspondence", "correspondence_edit", "cases", "staff", "staff_invite",
+        "branding", "correspondence", "correspondence_edit", "staff", "staff_invite",
         "staff_role", "staff_deactivate", "staff_reactivate", "staff_reset_two_factor",
         "audit", "sign_ins", "webhooks", "webhook", "merchant_account",
         "merchant_account_return", "privacy",
     },
-    "contact_centre": {"home", "clients", "log_call"},
+    "contact_centre": {"clients", "log_call"},
     "agent_payments": set(),
 }
 PATTERNS = {

@@ -8,7 +8,13 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 
 from booking.models import Offer, OfferEvent, SpecialCircumstancesCase
-from booking.services.access_log import offer_by_reference, offer_of_case, shows_offenders
+from booking.services.access_log import (
+    listed,
+    lists_offenders,
+    offer_by_reference,
+    offer_of_case,
+    shows_offenders,
+)
 from booking.services.cases import assign_case, case_assignees, decide_case, raise_case
 from booking.timeline import timeline
 
@@ -19,6 +25,7 @@ STATUSES = dict(SpecialCircumstancesCase.Status.choices)
 
 
 @page("cases.view")
+@lists_offenders("manage.cases")
 def case_list(request):
     status = request.GET.get("status", SpecialCircumstancesCase.Status.OPEN)
     cases = SpecialCircumstancesCase.objects.select_related("offer__course_type")
@@ -34,8 +41,10 @@ def case_list(request):
     referrals = (OfferEvent.objects.select_related("offer")
                  .filter(kind="special_circumstances.raised")
                  .exclude(Exists(covering_case)).order_by("-occurred_at")[:50])
+    cases, referrals = list(cases[:200]), list(referrals)
+    listed(request, [item.offer_id for item in (*cases, *referrals)])
     return render_page(request, "manage/cases/list.html", {
-        "cases": cases[:200], "status": status, "statuses": STATUSES.items(),
+        "cases": cases, "status": status, "statuses": STATUSES.items(),
         "referrals": referrals})
 
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 from accounts.permissions import roles_of
 from accounts.roles import Role
 from booking.models import Booking, CourseSession, Offer, SpecialCircumstancesCase
+from booking.services.access_log import listed, lists_offenders
 from booking.services.bookings import HOLD_MINUTES
 from booking.services.setup_checklist import setup_checklist, taking_bookings
 
@@ -41,6 +42,7 @@ def week_sessions(request, now):
 
 
 @page("client.view")
+@lists_offenders("manage.dashboard")
 def dashboard(request):
     now = timezone.now()
     today = timezone.localdate(now)
@@ -65,11 +67,14 @@ def dashboard(request):
                           created_at__lt=now - timedelta(minutes=HOLD_MINUTES))
                   .exclude(offer__hold__expires_at__gt=now)
                   .order_by("created_at"))
-        context.update(near=near[:LISTED], near_count=near.count(), unpaid=unpaid[:LISTED],
-                       unpaid_count=unpaid.count())
+        context.update(near=list(near[:LISTED]), near_count=near.count(),
+                       unpaid=list(unpaid[:LISTED]), unpaid_count=unpaid.count())
+        listed(request, context["near"])
+        listed(request, [booking.offer_id for booking in context["unpaid"]])
     if "cases.view" in can:
         cases = (SpecialCircumstancesCase.objects.select_related("offer")
                  .filter(status=SpecialCircumstancesCase.Status.OPEN)
                  .order_by("created_at"))
-        context.update(cases=cases[:LISTED], cases_count=cases.count())
+        context.update(cases=list(cases[:LISTED]), cases_count=cases.count())
+        listed(request, [case.offer_id for case in context["cases"]])
     return render_page(request, "manage/dashboard.html", context)

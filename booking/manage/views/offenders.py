@@ -13,7 +13,7 @@ from booking.form_fields import ACCESS_CHOICES
 from booking.models import Booking, Channel, CourseSession, Offer, SpecialCircumstancesCase
 from booking.notifications.letters import confirmation_letter_pdf
 from booking.services import offers
-from booking.services.access_log import offer_by_reference, shows_offenders
+from booking.services.access_log import listed, lists_offenders, offer_by_reference, shows_offenders
 from booking.services.bookings import FeeWaiver, book, booking_made_with
 from booking.services.changes import (
     CLOSED_OFFER_STATUSES,
@@ -53,11 +53,13 @@ def _active_booking(offer):
 
 
 @page("offers.view")
+@lists_offenders("manage.offenders")
 def search(request):
     form = OffenderSearchForm(request.GET or None)
     results = None
     if request.GET and form.is_valid():
         results = search_offers(form.cleaned_data["q"])
+        listed(request, results)
     return render_page(request, "manage/offenders/search.html",
                        {"form": form, "results": results})
 

@@ -127,6 +127,8 @@ def _upload(request):
         "unchanged": result.unchanged,
         "not_updated": result.not_updated[:MAX_LISTED],
         "not_updated_count": len(result.not_updated),
+        "refused": result.refused[:MAX_LISTED],
+        "refused_count": len(result.refused),
     })
     return redirect("offer_import:done")
 

@@ -31,6 +31,7 @@ ERASED_KINDS = {
     "messages": gettext_lazy("Messages"),
     "timeline": gettext_lazy("Timeline entries"),
     "audit_trail": gettext_lazy("Audit trail entries"),
+    "survey_comments": gettext_lazy("Survey comments"),
 }
 
 
