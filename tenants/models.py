@@ -1,5 +1,6 @@
 import logging
 
+from django.contrib.postgres.fields import ArrayField
 from django.core.validators import RegexValidator
 from django.db import connections, models
 from django.utils.translation import gettext_lazy as _
@@ -199,3 +200,70 @@ class StripeEvent(models.Model):
 
     def __str__(self):
         return f"{self.event_id} {self.type} {self.outcome}"
+
+
+# --- service status: availability measured every minute, and incidents (tenants/status.py) ---
+
+class AvailabilitySample(models.Model):
+    """One minute's readiness checks, written by the beat job. One row a minute for the whole
+    platform, naming the live clients whose site did not answer, so 13 months of samples stay
+    about 570,000 rows however many clients there are. A minute with no row (the database was
+    away, or beat was) is unknown, never counted as up."""
+
+    minute = models.DateTimeField(unique=True)
+    # The database, Redis and the broker all answered.
+    up = models.BooleanField()
+    failed_checks = models.JSONField(default=list, blank=True)
+    # Ids of the live clients whose site did not answer in this minute.
+    clients_down = ArrayField(models.IntegerField(), default=list, blank=True)
+
+    class Meta:
+        ordering = ["-minute"]
+
+    def __str__(self):
+        return f"{self.minute:%Y-%m-%d %H:%M} {'up' if self.up else 'down'}"
+
+
+class Incident(models.Model):
+    """A problem people could see, as provider staff tell it on the status pages. Every word of
+    it is public: no personal data, and a client's page shows only what affects that client."""
+
+    title = models.CharField(max_length=200)
+    title_cy = models.CharField(max_length=200, blank=True)
+    affects_all_clients = models.BooleanField(default=True)
+    clients = models.ManyToManyField(ClientOrganisation, blank=True, related_name="incidents")
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ended_at__isnull=True)
+                | models.Q(ended_at__gte=models.F("started_at")),
+                name="incident_ends_after_it_starts"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class IncidentUpdate(models.Model):
+    class Status(models.TextChoices):
+        INVESTIGATING = "investigating", _("Investigating")
+        IDENTIFIED = "identified", _("Cause found")
+        MONITORING = "monitoring", _("Fixed, being watched")
+        RESOLVED = "resolved", _("Resolved")
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="updates")
+    status = models.CharField(max_length=16, choices=Status.choices)
+    text = models.TextField()
+    text_cy = models.TextField(blank=True)
+    posted_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-posted_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.incident} {self.status}"

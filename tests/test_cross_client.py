@@ -40,6 +40,7 @@ from booking.services.cases import raise_case
 from booking.services.pay_links import pay_link_token
 
 from .conftest import make_user
+from .factories import complete_setup
 
 A_HOST, B_HOST = "essex.localhost", "south-wales.localhost"
 # Demo offer ESX-DEMO-001, as a person on A's site proves it.
@@ -47,7 +48,7 @@ A_OFFER = {"reference": "ESX-DEMO-001", "date_of_birth_0": "15", "date_of_birth_
            "date_of_birth_2": "1980"}
 # Pages anyone may open, session or not: they answer whoever asks and show no offender's data.
 PUBLIC = {"site:start", "site:accessibility", "site:privacy", "site:contact", "site:language",
-          "site:cookies", "site:survey", "site:survey_thanks",
+          "site:cookies", "site:survey", "site:survey_thanks", "site:status", "console:status",
           "site:logo", "journey:find", "healthz", "readyz", "accounts:login", "accounts:two_factor",
           "accounts:set_password", "accounts:logout", "client_api:schema", "client_api:docs",
           "platform_api:schema", "platform_api:docs", "console:home", "stripe_webhook",
@@ -140,6 +141,7 @@ def two_full_clients(essex, south_wales):
     seed_client_demo(south_wales, today=today)
     for organisation in (essex, south_wales):
         with schema_context(organisation.schema_name):
+            complete_setup(organisation)  # both public sites take bookings
             offer = Offer.objects.filter(status=Offer.Status.OFFERED).order_by("pk").last()
             raise_case(offer.pk, kind=SpecialCircumstancesCase.Kind.MEDICAL,
                        notes="Needs a ground-floor room", actor="tests")

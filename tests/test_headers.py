@@ -25,7 +25,7 @@ from .test_telephone_payments import phone_booking
 
 ESSEX = {"HTTP_HOST": "essex.localhost"}
 PLATFORM = {"HTTP_HOST": "localhost"}
-PUBLIC_PAGES = ["/", "/accessibility/", "/privacy/", "/contact/", "/cookies/"]
+PUBLIC_PAGES = ["/", "/accessibility/", "/privacy/", "/contact/", "/cookies/", "/status/"]
 
 
 def policy(response) -> dict[str, list[str]]:

@@ -315,10 +315,14 @@ def test_beat_schedule_calls_the_dispatcher_with_allowed_tasks():
     # digest live in the public schema (billing's entries: tests/billing/test_stripe_invoices.py,
     # the digest's: tests/usergroup); everything else goes through the dispatcher.
     schedule = {name: entry for name, entry in settings.CELERY_BEAT_SCHEDULE.items()
-                if entry["task"] not in ("outbox.sweep", "tenants.retry_stripe_events")
+                if entry["task"] not in ("outbox.sweep", "tenants.retry_stripe_events",
+                                         "tenants.record_availability")
                 and not entry["task"].startswith(("billing.", "usergroup."))}
     assert settings.CELERY_BEAT_SCHEDULE["sweep-outbox"]["schedule"].minute == set(range(60))
     assert settings.CELERY_BEAT_SCHEDULE["retry-stripe-events"]["schedule"].minute == set(
+        range(60))
+    # The status pages' sample, one a minute, in the public schema (tenants/status.py).
+    assert settings.CELERY_BEAT_SCHEDULE["record-availability"]["schedule"].minute == set(
         range(60))
     assert {entry["args"][0] for entry in schedule.values()} == set(tasks.PER_CLIENT_TASKS)
     for entry in schedule.values():

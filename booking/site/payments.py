@@ -40,7 +40,9 @@ def render_payment_page(request, booking, *, urls: dict, actor):
     except gateway.PaymentServiceUnavailable:
         context["error"] = _("We could not reach the payment service. Your place is still held: "
                              "try again in a minute.")
-        return render(request, "payments/pay.html", context, status=503)
+        response = render(request, "payments/pay.html", context, status=503)
+        response["Retry-After"] = "30"  # as the service-problem page says
+        return response
     except BookingRefused:  # paid or closed since this page began: it now says which
         return redirect(urls["pay"])
     if intent["status"] == "succeeded":  # paid in another tab

@@ -76,6 +76,8 @@ PLATFORM_ACTIONS: dict[str, frozenset[str]] = {
     "platform.onboard": frozenset({Role.PROVIDER_ADMIN}),
     "platform.change_client_status": frozenset({Role.PROVIDER_ADMIN}),
     "platform.view_audit": PROVIDER_ROLES,
+    # Incidents on the public status pages (tenants/incidents.py).
+    "platform.manage_incidents": PROVIDER_ROLES,
     "billing.view_all": PROVIDER_ROLES,
     "billing.close_month": frozenset({Role.PROVIDER_ADMIN}),
     "reports.view_all": PROVIDER_ROLES,

@@ -21,6 +21,9 @@ CELERY_BEAT_SCHEDULE = {
     # Stripe events that failed or were left half-handled, until each is handled.
     "retry-stripe-events": {"task": "tenants.retry_stripe_events", "schedule": crontab(),
                             "options": {"expires": 50}},
+    # The status pages' availability: this minute's readiness checks, one row (tenants/status.py).
+    "record-availability": {"task": "tenants.record_availability", "schedule": crontab(),
+                            "options": {"expires": 50}},
     # Billing, in the public schema: month close on the 1st, drafts finalised once their grace
     # period is over, finalised invoices Stripe has not had yet, then overdue ones.
     "billing-close-last-month": {"task": "billing.close_last_month",

@@ -60,8 +60,14 @@ def healthz(request):
     return JsonResponse({"status": "ok", "site": tenant.slug if tenant is not None else "platform"})
 
 
+def platform_checks() -> dict:
+    """The database, Redis (the cache) and the broker, each {"ok": ...}; also what the status
+    page's beat job measures every minute (tenants.status)."""
+    return {"database": _check(_database), "cache": _check(_cache), "broker": _check(_broker)}
+
+
 def readyz(request):
-    checks = {"database": _check(_database), "cache": _check(_cache), "broker": _check(_broker)}
+    checks = platform_checks()
     if request.GET.get("worker") == "1":
         # Optional: only when asked, since it waits for a worker to answer.
         checks["worker"] = _check(_worker)
