@@ -24,11 +24,12 @@ Then it starts, on free loopback ports only:
     /webhooks/stripe/ signed with the app's STRIPE_WEBHOOK_SECRET, as Stripe would;
   - gunicorn as docker/Dockerfile runs it: `config.wsgi:application`, DEBUG off (production
     settings: SECRET_KEY, TRUSTED_PROXY_HOPS=0, STRIPE_* given), its flags (--timeout 30,
-    --max-requests 1000 ...), bound to 127.0.0.1 only, 2 x cores + 1 sync workers
-    (WEB_CONCURRENCY overrides). PLATFORM_DOMAIN is 127.0.0.1, so localstripe's webhook (sent to
+    --max-requests 2000 --max-requests-jitter 1000 ...), bound to 127.0.0.1 only, 3
+    gthread workers of 4 threads (WEB_CONCURRENCY and GUNICORN_THREADS override).
+    PLATFORM_DOMAIN is 127.0.0.1, so localstripe's webhook (sent to
     http://127.0.0.1:port/) reaches the control plane, and the client's domain is
     bench-http.127.0.0.1. The settings module is a two-line wrapper of config.settings whose only
-    change is STATIC_ROOT (a temporary directory): production's manifest static storage needs
+    change is STATIC_ROOT (a temporary directory): production's compressed manifest storage needs
     collectstatic, which is run into it first, so the shared .data/ is not written.
     SECURE_SSL_REDIRECT is off as behind a TLS-terminating proxy; every request carries
     X-Forwarded-Proto: https (and Origin for CSRF), as the proxy would send.
@@ -58,7 +59,8 @@ imported, compiled its templates and connected. What it measures:
     100, after 50 warm-up requests), with 2, 1,000 and 10,000 clients present, then with 2 again
     (to show drift). The extra clients are public-schema rows (ClientOrganisation + Domain,
     bulk-created, no schema: host routing looks up only the domain requested, and
-    tenants/middleware.py caches nothing), ANALYZEd.
+    tenants/routing_cache.py remembers it per process until a domain or client changes;
+    bulk_create sends no signals, so the cache is not emptied by adding them), ANALYZEd.
 
 --profile N instead profiles N paid bookings, one at a time, in one gunicorn worker: gunicorn
 server hooks (a config file given with -c; the application is not touched) run each request
@@ -102,6 +104,11 @@ DOB = "1985-03-27"
 POSTCODE = "CM1 1QH"
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 REQUEST_KEY_INPUT = re.compile(r'type="hidden" name="(request_key[^"]*)" value="([^"]+)"')
+# The image's defaults (docker/Dockerfile): 3 gthread workers of 4 threads on 2 cores.
+DEFAULT_WORKERS = 3
+THREADS_PER_WORKER = int(os.environ.get("GUNICORN_THREADS", "4"))
+# GUNICORN_WORKER_CLASS=sync (with WEB_CONCURRENCY=5, GUNICORN_THREADS=1) for the old set-up.
+WORKER_CLASS = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
 STAFF_PASSWORD = "bench-http-staff-password-1"  # noqa: S105 - a throwaway bench account
 
 
@@ -210,7 +217,7 @@ from config.settings import *  # noqa: F403
 
 STATIC_ROOT = os.environ["BENCH_STATIC_ROOT"]
 STORAGES = {**STORAGES, "staticfiles": {  # noqa: F405
-    "BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"}}
+    "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}}
 '''
 # Kept between runs, so collectstatic copies only what changed.
 STATIC_CACHE = Path(tempfile.gettempdir()) / "waymark-bench-http-static"
@@ -274,8 +281,10 @@ def servers(database_url: str, redis_url: str, workers: int, *, profile_dir: str
         gunicorn = str(Path(python).with_name("gunicorn"))
         processes.append(subprocess.Popen(
             [gunicorn, "config.wsgi:application", "--bind", f"127.0.0.1:{app_port}",
-             "--workers", str(workers), "--timeout", "30", "--graceful-timeout", "30",
-             "--max-requests", "1000", "--max-requests-jitter", "100",
+             "--workers", str(workers), "--worker-class", WORKER_CLASS,
+             "--threads", str(THREADS_PER_WORKER), "--timeout", "30",
+             "--graceful-timeout", "30", "--max-requests", "2000",
+             "--max-requests-jitter", "1000",
              "--worker-tmp-dir", "/dev/shm", "--no-control-socket",
              "--error-logfile", "-", *hooks],
             cwd=ROOT, env=env, stdout=gunicorn_log, stderr=subprocess.STDOUT))
@@ -320,8 +329,12 @@ class Browser:
 
     def request(self, step: str, method: str, path: str, *, data=None, json=None,
                 headers=None):
+        # A connection per request, as sync workers gave (they close each one): with gthread's
+        # keep-alive (2 s), a person waiting at the race's barrier would post on a connection
+        # gunicorn closed meanwhile. (A load balancer must likewise drop idle connections to
+        # gunicorn before gunicorn does.)
         all_headers = {"Host": self.host, "X-Forwarded-Proto": "https",
-                       "Referer": f"https://{self.host}{path}"}
+                       "Referer": f"https://{self.host}{path}", "Connection": "close"}
         if method != "GET":
             all_headers["Origin"] = f"https://{self.host}"
         all_headers.update(headers or {})
@@ -705,12 +718,12 @@ def main():  # noqa: C901, PLR0915 - one run, in the order it reports
     args = parse_args()
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
     redis_url = os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS)
-    workers = int(os.environ.get("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1) + 1))
+    workers = int(os.environ.get("WEB_CONCURRENCY", DEFAULT_WORKERS))
     began, load_start = time.perf_counter(), os.getloadavg()
     with bench_database(url, keep=args.keep):
         from django.conf import settings
 
-        from booking.models import Booking, CourseType, Venue
+        from booking.models import Booking, CourseType, Trainer, Venue
         from tenants.models import StripeEvent
 
         migrate()
@@ -727,6 +740,8 @@ def main():  # noqa: C901, PLR0915 - one run, in the order it reports
 
         connection.set_tenant(organisation)
         nsac = CourseType.objects.get(code="NSAC")
+        # The set-up checklist's last item a booking needs (booking/site/taking_bookings.py).
+        Trainer.objects.create(full_name="Bench Trainer", email="trainer@bench.example")
         venue = Venue.objects.create(name="Bench Hall", address="1 Bench Street",
                                      town="Chelmsford", postcode=POSTCODE, latitude=51.73709,
                                      longitude=0.47302, capacity=CAPACITY)
@@ -802,7 +817,8 @@ def main():  # noqa: C901, PLR0915 - one run, in the order it reports
     # --- the report ---
     print("HTTP load test (bench/http_load.py)" + (" --quick" if args.quick else ""))
     print(f"  database {database_name(url)} on {urlparse(url).hostname}:{urlparse(url).port}; "
-          f"Redis {redis_url}; gunicorn {workers} sync workers, DEBUG off, 127.0.0.1 only; "
+          f"Redis {redis_url}; gunicorn {workers} {WORKER_CLASS} workers x {THREADS_PER_WORKER} "
+          "threads, DEBUG off, 127.0.0.1 only; "
           f"{os.cpu_count()} CPUs; load average (1/5/15 min) "
           f"{'/'.join(f'{v:.2f}' for v in load_start)} at the start, "
           f"{'/'.join(f'{v:.2f}' for v in os.getloadavg())} at the end; set-up {setup:.0f} s, "

@@ -13,6 +13,7 @@ from django_tenants.utils import get_tenant_domain_model
 
 from config.service_problem import service_problem
 
+from . import routing_cache
 from .models import ClientOrganisation
 
 ALWAYS_AVAILABLE_PATHS = ("/healthz", "/readyz", "/static/")
@@ -44,7 +45,8 @@ class ClientOrganisationMiddleware(TenantMainMiddleware):
             return None
         domain_model = get_tenant_domain_model()
         try:
-            organisation = self.get_tenant(domain_model, hostname)
+            organisation = routing_cache.organisation_for_host(
+                hostname, lambda host: self.get_tenant(domain_model, host))
         except domain_model.DoesNotExist:
             return self._unavailable(request, "errors/unknown_host.html", 404)
         if organisation.status == ClientOrganisation.Status.OFFBOARDED:

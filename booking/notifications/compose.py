@@ -23,7 +23,7 @@ from django_tenants.utils import get_public_schema_name
 from booking.models import Booking, CourseSession, Offer
 from booking.templatetags.booking_format import pounds  # noqa: F401 — the one money format
 from tenants.models import ClientOrganisation
-from tenants.site_urls import client_domains, site_url
+from tenants.site_urls import client_domains, origin
 
 PRODID = "-//Waymark//NDORS course booking//EN"
 
@@ -49,7 +49,8 @@ def current_client() -> Client:
         tenant = ClientOrganisation.objects.get(schema_name=schema)
     if tenant.is_template:
         raise RuntimeError("The client template never sends e-mail.")
-    return Client(tenant, client_domains([tenant])[tenant.pk], site_url(tenant))
+    domain = client_domains([tenant])[tenant.pk]
+    return Client(tenant, domain, origin(domain))  # the same as site_url(tenant), one query
 
 
 def _client_url(client: Client, name: str, fallback: str = "/") -> str:

@@ -224,6 +224,9 @@ def confirm_booking(booking_id, *, channel: str, actor, payment: dict | None = N
             raise BookingRefused(_("This booking is no longer waiting for payment."),
                                  "booking_not_pending")
         session = lock_sessions(booking.session_id)[booking.session_id]
+        # The rows just locked are the booking's own: its event's webhook and tallies read them
+        # from here rather than each loading them again.
+        booking.offer, booking.session = offer, session
         # Re-check what may have changed while the card was being charged (not the lead time
         # or booking period: a payment a few minutes late is still honoured).
         if session.status != CourseSession.Status.SCHEDULED:

@@ -157,7 +157,11 @@ def _close_attempt(attempt: Payment, reason: str) -> None:
 def pay_with_card_token(payment_id, token_id: str, *, organisation, actor) -> dict:
     """Confirm the PaymentIntent with a Stripe.js card token. Returns the intent summary;
     a decline raises gateway.CardDeclined with Stripe's message."""
-    payment = Payment.objects.select_related("booking").get(pk=payment_id)
+    payment = Payment.objects.select_related("booking__offer").get(pk=payment_id)
+    return _confirm_with_card_token(payment, token_id, organisation=organisation, actor=actor)
+
+
+def _confirm_with_card_token(payment: Payment, token_id: str, *, organisation, actor) -> dict:
     account = merchant_account(organisation)
     try:
         intent = gateway.confirm_with_card_token(
@@ -175,7 +179,9 @@ def pay_with_card_token(payment_id, token_id: str, *, organisation, actor) -> di
                              "code": declined.code})
         raise
     if intent["status"] == "succeeded":
-        settle_payment(payment.stripe_payment_intent_id, organisation=organisation, actor=actor)
+        # Stripe's own answer to the confirmation: settled as it is, not asked for again.
+        settle_payment(payment.stripe_payment_intent_id, organisation=organisation, actor=actor,
+                       intent=intent)
     return intent
 
 
@@ -220,10 +226,10 @@ def pay_by_card_token(booking_id, token: str, *, organisation, channel: str, act
         payment, intent = start_card_payment(booking_id, organisation=organisation,
                                              channel=channel, actor=actor, moto=moto)
         if intent["status"] in gateway.AWAITING_CARD:
-            intent = pay_with_card_token(payment.pk, token, organisation=organisation,
-                                         actor=actor)
+            intent = _confirm_with_card_token(payment, token, organisation=organisation,
+                                              actor=actor)
         elif intent["status"] == "succeeded":
-            settle_payment(intent["id"], organisation=organisation, actor=actor)
+            settle_payment(intent["id"], organisation=organisation, actor=actor, intent=intent)
     except gateway.CardDeclined as declined:
         return CardPayment(problem=CardProblem.DECLINED, message=str(declined),
                            decline_code=declined.decline_code or declined.code)
@@ -238,21 +244,47 @@ def pay_by_card_token(booking_id, token: str, *, organisation, channel: str, act
     return CardPayment(intent_status=intent["status"], client_secret=intent["client_secret"])
 
 
-def settle_payment(intent_id: str, *, organisation, actor, source: str = "return") -> str:
+def _payment_to_settle(**lookup) -> Payment | None:
+    # The booking's offer, date and course are what the events below describe (webhooks,
+    # tallies): read with the payment rather than one by one.
+    return (Payment.objects.select_related("booking__offer", "booking__session__course_type")
+            .filter(**lookup).first())
+
+
+def settle_payment(intent_id: str, *, organisation, actor, source: str = "return",
+                   intent: dict | None = None) -> str:
     """Act on what Stripe says about a PaymentIntent (re-fetched, never trusted from a webhook
-    body). Idempotent: any number of calls, in any order, confirm once or refund once; a
-    payment that confirmed its booking is never refunded by settling it again, whatever has
+    body; `intent` only when the caller has Stripe's own answer of this request, as confirming
+    the card gives). Idempotent: any number of calls, in any order, confirm once or refund once;
+    a payment that confirmed its booking is never refunded by settling it again, whatever has
     happened to the booking since. Returns what happened: "confirmed", "already_confirmed",
     "refunded", "second_payment_refunded", "pending", "failed" or "unknown"."""
-    payment = (Payment.objects.select_related("booking__offer")
-               .filter(stripe_payment_intent_id=intent_id).first())
+    payment = _payment_to_settle(stripe_payment_intent_id=intent_id)
     if payment is None:
         return "unknown"
-    try:
-        intent = gateway.retrieve_payment_intent(account_id=organisation.stripe_account_id,
-                                                 intent_id=intent_id)
-    except gateway.PaymentIntentMissing:
-        return "unknown"
+    return _settle(payment, organisation=organisation, actor=actor, source=source,
+                   intent=intent)
+
+
+def _already_settled(payment: Payment) -> bool:
+    """A booking fee we recorded as succeeded whose booking it confirmed: settling it again
+    would change nothing (the return page and the webhook after the card's own settling), so
+    Stripe need not be asked. Anything else goes the whole way."""
+    if payment.status != Payment.Status.SUCCEEDED or payment.kind != Payment.Kind.BOOKING_FEE:
+        return False
+    return _booking_as_paid(payment)[1]
+
+
+def _settle(payment: Payment, *, organisation, actor, source: str, intent: dict | None) -> str:
+    intent_id = payment.stripe_payment_intent_id
+    if intent is None and _already_settled(payment):
+        return "already_confirmed"
+    if intent is None:
+        try:
+            intent = gateway.retrieve_payment_intent(account_id=organisation.stripe_account_id,
+                                                     intent_id=intent_id)
+        except gateway.PaymentIntentMissing:
+            return "unknown"
     if intent["status"] != "succeeded":
         if intent["status"] in ("requires_payment_method", "canceled"):
             with transaction.atomic(durable=True):
@@ -319,12 +351,12 @@ def _booking_as_paid(payment: Payment) -> tuple[str, bool]:
 def settle_latest_payment(booking: Booking, *, organisation, actor) -> str | None:
     """settle_payment for the booking's latest PaymentIntent, once Stripe.js has finished (3-D
     Secure or not); None when the booking has none."""
-    payment = (booking.payments.exclude(stripe_payment_intent_id=None)
-               .order_by("-created_at").first())
-    if payment is None:
+    latest = (booking.payments.exclude(stripe_payment_intent_id=None)
+              .order_by("-created_at").values_list("pk", flat=True).first())
+    if latest is None:
         return None
-    return settle_payment(payment.stripe_payment_intent_id, organisation=organisation,
-                          actor=actor)
+    return _settle(_payment_to_settle(pk=latest), organisation=organisation, actor=actor,
+                   source="return", intent=None)
 
 
 def settle_payment_event(intent: dict, *, organisation, event_type: str) -> str:

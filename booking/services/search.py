@@ -28,9 +28,9 @@ from django.db.models.functions import (
 )
 from django.utils import timezone
 
-from booking.date_input import DateProblem, parse_date_parts
 from booking.models import Booking, CourseSession, DeliveryMode, Hold, Language, Offer, Venue
 from booking.models.offers import phone_e164
+from govuk_forms.date_parts import DateProblem, parse_date_parts
 from integrations import postcodes
 
 DEFAULT_RADIUS_KM = 80
