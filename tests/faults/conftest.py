@@ -4,8 +4,6 @@ touched), which a test may stop, start and restart. The PostgreSQL starts as a c
 suite's migrated test database (the client template, essex and south-wales included), so
 nothing has to be migrated twice; the app is pointed at both for the length of one test."""
 
-import os
-import pwd
 import shutil
 import socket
 import subprocess
@@ -16,52 +14,9 @@ from pathlib import Path
 import pytest
 from django.db import connection, connections
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
+from ..private_services import PG_BIN, PrivatePostgres, copy_database, free_port
+
 REDIS_SERVER = shutil.which("redis-server")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _run(*command, **kwargs):
-    return subprocess.run([str(part) for part in command], check=True, capture_output=True,
-                          text=True, timeout=120, **kwargs)
-
-
-def _as_postgres_user(*command):
-    """PostgreSQL refuses to run as root: as root, its server runs as the postgres account."""
-    if os.geteuid() == 0:
-        return ("runuser", "-u", "postgres", "--", *command)
-    return command
-
-
-class PrivatePostgres:
-    def __init__(self, root: Path):
-        self.data, self.port, self.log = root / "pgdata", free_port(), root / "postgres.log"
-        self.socket_dir = root
-
-    def init(self):
-        if os.geteuid() == 0:
-            account = pwd.getpwnam("postgres")
-            os.chown(self.socket_dir, account.pw_uid, account.pw_gid)
-        _run(*_as_postgres_user(PG_BIN / "initdb"), "-D", self.data, "-U", "postgres", "--auth=trust", "-E", "UTF8",
-             "--no-sync", "--no-instructions")
-
-    def start(self):
-        _run(*_as_postgres_user(PG_BIN / "pg_ctl"), "-D", self.data, "-l", self.log, "-w", "-t", "30", "-o",
-             f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories="
-             f"{self.socket_dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
-             "start")
-
-    def stop(self):
-        _run(*_as_postgres_user(PG_BIN / "pg_ctl"), "-D", self.data, "-m", "fast", "-w", "stop")
-
-    def restart(self):
-        self.stop()
-        self.start()
 
 
 class PrivateRedis:
@@ -100,21 +55,12 @@ def private_services(django_db_setup, django_db_blocker):
     # Not under pytest's own temporary directory, which only root may enter.
     root = Path(tempfile.mkdtemp(prefix="waymark-faults-"))
     postgres, redis = PrivatePostgres(root), PrivateRedis(root)
-    database = connection.settings_dict
-    dump = root / "suite.dump"
-    shared = ["--host", database["HOST"] or "127.0.0.1", "--port", str(database["PORT"] or 5432),
-              "--username", database["USER"] or "postgres"]
-    env = {"PGPASSWORD": database.get("PASSWORD") or "", "PATH": "/usr/bin:/bin"}
-    with django_db_blocker.unblock():
-        _run("pg_dump", *shared, "--format=custom", "--no-owner", "--file", dump,
-             database["NAME"], env=env)
     postgres.init()
     postgres.start()
     redis.start()
     try:
-        private = ["--host", "127.0.0.1", "--port", str(postgres.port), "--username", "postgres"]
-        _run(PG_BIN / "createdb", *private, database["NAME"])
-        _run("pg_restore", *private, "--no-owner", "--dbname", database["NAME"], dump)
+        with django_db_blocker.unblock():
+            copy_database(connection.settings_dict, postgres, root)
         yield postgres, redis
     finally:
         redis.stop()
