@@ -7,8 +7,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from booking.date_input import DateProblem, parse_date_parts
 from booking.models.offers import is_phone_number
+from govuk_forms.fields import DateInputField
 
 EMAIL_TOO_LONG = _("Email address must be %(limit_value)s characters or less")
 
@@ -18,39 +18,21 @@ def column_length(model, name: str) -> int:
     return model._meta.get_field(name).max_length
 
 
-class DateOfBirthField(forms.MultiValueField):
-    """GOV.UK date input (day, month, year) with the Design System's error messages."""
+class DateOfBirthField(DateInputField):
+    """GOV.UK date input (day, month, year) with the Design System's error messages; its parts
+    keep the names _0, _1 and _2 that the journey's links and tests use."""
 
     def __init__(self, **kwargs):
-        fields = (forms.CharField(), forms.CharField(), forms.CharField())
-        super().__init__(fields=fields, require_all_fields=False, required=True,
-                         widget=forms.MultiWidget(widgets=[forms.TextInput()] * 3), **kwargs)
+        super().__init__(messages={"required": _("Enter your date of birth"),
+                                   "incomplete": _("Date of birth must include a %(part)s"),
+                                   "invalid": _("Date of birth must be a real date")},
+                         suffixes=("0", "1", "2"), example="", **kwargs)
 
     def compress(self, values):
-        day, month, year = values or ("", "", "")
-        try:
-            born = parse_date_parts(day, month, year)
-        except DateProblem as problem:
-            raise ValidationError(self._problem_message(problem),
-                                  code=problem.code) from None
+        born = super().compress(values)
         if born >= timezone.localdate():
             raise ValidationError(_("Date of birth must be in the past"), code="future")
         return born
-
-    @staticmethod
-    def _problem_message(problem: DateProblem) -> str:
-        if problem.code == "required":
-            return _("Enter your date of birth")
-        if problem.code == "incomplete":
-            part = {"day": _("day"), "month": _("month"), "year": _("year")}[problem.missing]
-            return _("Date of birth must include a %(part)s") % {"part": part}
-        if problem.code == "year_digits":
-            return _("Year must include 4 numbers")
-        return _("Date of birth must be a real date")
-
-    def clean(self, value):
-        # MultiValueField's own required checks would give a generic message; compress says more.
-        return self.compress(value)
 
 
 class ChooseSessionField(forms.IntegerField):

@@ -3,6 +3,7 @@ the previous period beside it, a chart with its data table, and CSV and XLSX dow
 
 from decimal import Decimal
 
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -148,7 +149,9 @@ def fill(request):
     if not form.is_valid():
         return render_page(request, "reports/fill.html", {"form": form})
     data = form.cleaned_data
-    report = fill_report(data["period"], course_type=data["course_type"], venue=data["venue"])
+    # A download has every date; the page lists them a page at a time.
+    report = fill_report(data["period"], course_type=data["course_type"], venue=data["venue"],
+                         page=None if export_format else _page_number(request))
     if export_format:
         header = [_("Date"), _("Time"), _("Course"), _("Venue"), _("Capacity"), _("Booked"),
                   _("Held"), _("Attended"), _("Did not attend"), _("Fill (%)")]
@@ -167,12 +170,21 @@ def fill(request):
                if venue.venue_id in report.previous_venues else None)
               for venue in report.venues]
     percents = [min(round((venue.fill.share or 0) * 100), 100) for venue in report.venues]
+    page_obj = Paginator(range(report.date_count), report.per_page).page(report.page)
     return render_page(request, "reports/fill.html", {
-        "form": form, "report": report, "venues": venues,
+        "form": form, "report": report, "venues": venues, "page_obj": page_obj,
+        "pages": list(page_obj.paginator.get_elided_page_range(
+            page_obj.number, on_each_side=1, on_ends=1)) if page_obj.has_other_pages() else [],
         "chart": charts.grouped_bars([(_short(name), "") for name, *_rest in venues],
                                      [(_("Fill (%)"), percents)], top=100, unit="%"),
         "query": form.query(),
     })
+
+
+def _page_number(request) -> int:
+    """The page of course dates asked for: anything but a whole number is the first."""
+    number = request.GET.get("page", "")
+    return int(number) if number.isdigit() and len(number) < 7 else 1
 
 
 def _call_labels():

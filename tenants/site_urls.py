@@ -19,18 +19,19 @@ def client_domains(organisations) -> dict[int, str]:
             for organisation in organisations}
 
 
-def _origin(host: str) -> str:
+def origin(host: str) -> str:
+    """https://host (with PUBLIC_PORT when set): the site at a domain."""
     port = settings.PUBLIC_PORT
     return f"{settings.PUBLIC_SCHEME}://{host}{':' + port if port else ''}"
 
 
 def client_site_urls(organisations) -> dict[int, str]:
     """Each client's site (scheme, domain and port; no trailing slash) by its id."""
-    return {pk: _origin(domain) for pk, domain in client_domains(organisations).items()}
+    return {pk: origin(domain) for pk, domain in client_domains(organisations).items()}
 
 
 def site_url(organisation: ClientOrganisation | None = None) -> str:
     """The client's site, or the control plane's when `organisation` is None."""
     if organisation is None:
-        return _origin(settings.PLATFORM_DOMAIN)
+        return origin(settings.PLATFORM_DOMAIN)
     return client_site_urls([organisation])[organisation.pk]

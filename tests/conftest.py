@@ -169,6 +169,20 @@ def stripe_api(localstripe_server, settings):
     return localstripe_server
 
 
+@pytest.fixture
+def taking_bookings(essex, south_wales):
+    """Both session clients' set-up checklists done, so their public sites take bookings (until
+    then the journey says "not taking bookings online yet": test_not_taking_bookings)."""
+    from django_tenants.utils import schema_context
+
+    from .factories import complete_setup
+
+    for organisation in (essex, south_wales):
+        with schema_context(organisation.schema_name):
+            complete_setup(organisation)
+    return essex, south_wales
+
+
 def enable_card_payments(organisation, *, allow_moto=False):
     organisation.stripe_account_id = f"acct_test_{organisation.slug.replace('-', '_')}"
     organisation.stripe_charges_enabled = True

@@ -169,3 +169,24 @@ def make_booking(session: CourseSession, *, email: str = "sam@example.test",
                       actor=STAFF if channel == Channel.ADMIN else "offender",
                       now=timezone.now() - timedelta(days=booked_days_ago), hold=True,
                       details=ContactDetails(email=email, language=language))
+
+
+def complete_setup(organisation, *, course_type: CourseType | None = None) -> None:
+    """What the set-up checklist needs before the public site takes bookings: a merchant account
+    that can take charges, an active course type, a venue, a trainer and a date ahead. Tests of
+    the public journey start here, as a live client's site would; run inside the schema."""
+    from tenants.models import ClientOrganisation
+
+    if not (organisation.stripe_account_id and organisation.stripe_charges_enabled):
+        account = organisation.stripe_account_id or \
+            f"acct_test_{organisation.slug.replace('-', '_')}"
+        ClientOrganisation.objects.filter(pk=organisation.pk).update(
+            stripe_account_id=account, stripe_charges_enabled=True)
+        organisation.stripe_account_id, organisation.stripe_charges_enabled = account, True
+    course_type = course_type or CourseType.objects.filter(is_active=True).first() \
+        or CourseType.objects.get(code="NSAC")
+    if not Trainer.objects.filter(is_active=True).exists():
+        TrainerFactory(course_types=[course_type])
+    if not CourseSession.objects.filter(status=CourseSession.Status.SCHEDULED,
+                                        starts_at__gt=timezone.now()).exists():
+        CourseSessionFactory(course_type=course_type)

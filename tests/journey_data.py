@@ -8,7 +8,7 @@ from django_tenants.utils import schema_context
 from booking.models import CourseType, Venue
 from booking.services.catalogue import NATIONAL_COURSE_TYPES
 
-from .factories import CourseSessionFactory, OfferFactory, VenueFactory
+from .factories import CourseSessionFactory, OfferFactory, VenueFactory, complete_setup
 
 
 def make_journey_data(organisation, *, reference="ESX-100001", fee_pence=None, language="en",
@@ -42,6 +42,8 @@ def make_journey_data(organisation, *, reference="ESX-100001", fee_pence=None, l
                 ends_at=start + timedelta(hours=3), language=lang,
                 **({"joining_url": "https://meet.example/abc"} if mode == "online"
                    else {"venue": venue})))
+        # A live client's site: the set-up checklist is done, so the journey takes bookings.
+        complete_setup(organisation, course_type=nsac)
         # The UK date the services judge by, not the machine's own date.
         offer = OfferFactory(reference=reference, course_type=nsac, today=timezone.localdate(now),
                              booking_period_in=30, date_of_birth=date(1985, 3, 27),

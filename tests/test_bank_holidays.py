@@ -173,7 +173,7 @@ def test_the_page_refuses_christmas_and_offers_run_it_anyway(course, admin, clie
     response = post(client, "/manage/sessions/new/", data)
     assert response.status_code == 200
     page = response.content.decode()
-    assert 'href="#id_start_date"' in page
+    assert 'href="#id_start_date_day"' in page
     assert (f"25 December {christmas.year} is Christmas Day, a bank holiday in England and "
             "Wales.") in page
     assert 'name="run_anyway"' in page and "Run it anyway" in page
@@ -208,7 +208,7 @@ def test_closures_are_listed_added_and_removed(admin, client, in_essex):
                     {"action": "add", "first_day": "2027-02-10", "last_day": "2027-02-08",
                      "reason": "Staff training"})
     assert response.status_code == 200
-    assert 'href="#id_last_day"' in response.content.decode()
+    assert 'href="#id_last_day_day"' in response.content.decode()
     response = post(client, "/manage/configure/closures/",
                     {"action": "add", "first_day": "2027-02-08", "last_day": "2027-02-10",
                      "reason": ""})

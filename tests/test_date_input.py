@@ -5,9 +5,9 @@ from datetime import date
 import pytest
 
 from booking.contact_centre.forms import NameSearchForm
-from booking.date_input import DateProblem, parse_date_parts
 from booking.services.search import search_offers
 from booking.site.forms import FindOfferForm
+from govuk_forms.date_parts import DateProblem, parse_date_parts
 
 
 def problem(day, month, year) -> tuple[str, str]:

@@ -34,7 +34,7 @@ def test_wrong_details_give_one_message_and_then_a_lock_out(essex, client):
     cache.clear()
 
 
-def test_bad_dates_are_named(essex, client):
+def test_bad_dates_are_named(essex, taking_bookings, client):
     response = client.post("/book/find/", {"reference": "ESX-100001", "date_of_birth_0": "31",
                                            "date_of_birth_1": "2", "date_of_birth_2": "1985"},
                            **HOST)
@@ -121,13 +121,14 @@ def test_paid_course_waits_for_payment(essex, client):
     cache.clear()
 
 
-def test_journey_pages_need_a_found_offer(essex, client):
+def test_journey_pages_need_a_found_offer(essex, taking_bookings, client):
     for path in ("/book/where/", "/book/dates/", "/book/details/", "/book/check/", "/booking/"):
         response = client.get(path, **HOST)
         assert response.status_code == 302 and response["Location"] == "/book/find/"
 
 
-def test_offers_of_one_client_cannot_be_found_on_another(essex, south_wales, client):
+def test_offers_of_one_client_cannot_be_found_on_another(essex, south_wales, taking_bookings,
+                                                        client):
     cache.clear()
     make_journey_data(essex)
     response = client.post("/book/find/", {"reference": "ESX-100001", **DOB},

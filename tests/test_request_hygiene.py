@@ -47,7 +47,7 @@ def test_nul_in_the_query_string_is_refused(essex, client):
     assert client.get("/?q=%2500%41", **ESSEX).status_code == 200
 
 
-def test_nul_in_a_cookie_is_refused(essex, client):
+def test_nul_in_a_cookie_is_refused(essex, taking_bookings, client):
     # Django unquotes "\000" in a quoted cookie value to NUL; the session id is a query.
     client.cookies["sessionid"] = "abcdefgh\x00ijkl"
     assert refused_page(client.get("/book/details/", **ESSEX))

@@ -4,24 +4,13 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from govuk_forms.fields import DateInputField, TimeInputField
+
 from .models import TITLE_MAX, Area, ChangeRequest, NotificationPreference
 from .queries import SORTS
 
 LONDON = ZoneInfo("Europe/London")
-
-
-class _DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs, format="%Y-%m-%d")
-
-
-class _TimeInput(forms.TimeInput):
-    input_type = "time"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs, format="%H:%M")
+UK_TIME = _("UK time, for example 09:30 or 14:00")
 
 
 class _MultipleFileInput(forms.ClearableFileInput):
@@ -136,10 +125,11 @@ class ReleaseForm(forms.Form):
                               error_messages={"required": _("Enter the version"),
                                               "max_length": _("Version must be 40 characters "
                                                               "or fewer")})
-    released_on = forms.DateField(label=_("Release date"), widget=_DateInput(),
-                                  error_messages={"required": _("Enter the release date"),
-                                                  "invalid": _("Enter a real date, like "
-                                                               "2026-12-07")})
+    released_on = DateInputField(
+        label=_("Release date"),
+        messages={"required": _("Enter the release date"),
+                  "incomplete": _("The release date must include a %(part)s"),
+                  "invalid": _("The release date must be a real date")})
     notes = forms.CharField(label=_("Release notes"), required=False, widget=forms.Textarea,
                             help_text=_("You can use Markdown."))
     request_numbers = forms.CharField(
@@ -202,17 +192,16 @@ class MeetingForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=TITLE_MAX,
                             error_messages={"required": _("Enter a title"),
                                             "max_length": _("Title must be 120 characters or fewer")})
-    date = forms.DateField(label=_("Date"), widget=_DateInput(),
-                           error_messages={"required": _("Enter a date"),
-                                           "invalid": _("Enter a real date, like 2026-12-07")})
-    starts_at = forms.TimeField(label=_("Start time"), widget=_TimeInput(),
-                                help_text=_("UK time"),
-                                error_messages={"required": _("Enter the start time"),
-                                                "invalid": _("Enter a time like 09:30")})
-    ends_at = forms.TimeField(label=_("End time"), widget=_TimeInput(),
-                              help_text=_("UK time"),
-                              error_messages={"required": _("Enter the end time"),
-                                              "invalid": _("Enter a time like 09:30")})
+    date = DateInputField(label=_("Date"),
+                          messages={"required": _("Enter a date"),
+                                    "incomplete": _("The date of the meeting must include a %(part)s"),
+                                    "invalid": _("The date of the meeting must be a real date")})
+    starts_at = TimeInputField(label=_("Start time"), help_text=UK_TIME,
+                               error_messages={"required": _("Enter the start time"),
+                                               "invalid": _("Enter a time like 09:30")})
+    ends_at = TimeInputField(label=_("End time"), help_text=UK_TIME,
+                             error_messages={"required": _("Enter the end time"),
+                                             "invalid": _("Enter a time like 09:30")})
     place = forms.CharField(label=_("Place"), required=False, max_length=200,
                             help_text=_("The address, or leave empty for an online meeting"),
                             error_messages={"max_length": _("Place must be 200 characters or "

@@ -23,6 +23,7 @@ from booking.models import (
     TrainerAbsence,
     Venue,
 )
+from govuk_forms.fields import DateInputField, TimeInputField
 from integrations.text_messages import uk_mobile
 from tenants.models import ClientOrganisation
 from tenants.opening_hours import DAY_NAMES, DAYS, weekly_hours
@@ -30,20 +31,6 @@ from tenants.opening_hours import DAY_NAMES, DAYS, weekly_hours
 WEEKDAYS = list(enumerate(DAY_NAMES.values()))
 
 # --- Widgets -----------------------------------------------------------------------------------
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs, format="%Y-%m-%d")
-
-
-class TimeInput(forms.TimeInput):
-    input_type = "time"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs, format="%H:%M")
 
 
 def number(width="4", mode="numeric"):
@@ -54,12 +41,15 @@ def required(message):
     return {"required": message}
 
 
-def _date_field(label, *, required_message=None, help_text="", is_required=True):
-    return forms.DateField(
-        label=label, required=is_required, help_text=help_text, widget=DateInput(),
-        error_messages={"required": required_message or _("Enter a date"),
-                        "invalid": _("Enter a real date, like 2026-12-07")},
-    )
+ENTER_A_DATE = _("Enter a date")
+
+
+def _date_field(label, *, required_message=ENTER_A_DATE, incomplete, invalid, help_text="",
+                is_required=True):
+    """A GOV.UK date input whose messages name it: `incomplete` has %(part)s, the missing part."""
+    return DateInputField(label=label, required=is_required, help_text=help_text,
+                          messages={"required": required_message, "incomplete": incomplete,
+                                    "invalid": invalid})
 
 
 def _pounds_field(label, help_text="", required_message=None):
@@ -152,11 +142,15 @@ class CancelBookingForm(forms.Form):
 
 
 class ExtendCriticalDateForm(forms.Form):
-    critical_date = _date_field(_("New critical date"),
-                                required_message=_("Enter the new critical date"),
-                                help_text=_("The course must be completed by this date"))
+    critical_date = _date_field(
+        _("New critical date"), required_message=_("Enter the new critical date"),
+        incomplete=_("The new critical date must include a %(part)s"),
+        invalid=_("The new critical date must be a real date"),
+        help_text=_("The course must be completed by this date"))
     booking_period_end = _date_field(
         _("New end of the booking period (optional)"), is_required=False,
+        incomplete=_("The new end of the booking period must include a %(part)s"),
+        invalid=_("The new end of the booking period must be a real date"),
         help_text=_("Leave empty to keep the booking period as it is"))
     reason = forms.CharField(
         label=_("Reason for the extension"), max_length=1000, widget=forms.Textarea,
@@ -349,8 +343,12 @@ class TrainerForm(forms.Form):
 
 
 class TrainerAbsenceForm(forms.Form):
-    first_day = _date_field(_("First day away"), required_message=_("Enter the first day away"))
-    last_day = _date_field(_("Last day away"), required_message=_("Enter the last day away"))
+    first_day = _date_field(_("First day away"), required_message=_("Enter the first day away"),
+                            incomplete=_("The first day away must include a %(part)s"),
+                            invalid=_("The first day away must be a real date"))
+    last_day = _date_field(_("Last day away"), required_message=_("Enter the last day away"),
+                           incomplete=_("The last day away must include a %(part)s"),
+                           invalid=_("The last day away must be a real date"))
     reason = forms.CharField(label=_("Reason (optional)"),
                              max_length=column_length(TrainerAbsence, "reason"), required=False,
                              help_text=_("For example, annual leave"))
@@ -364,8 +362,12 @@ class TrainerAbsenceForm(forms.Form):
 
 
 class ClosureForm(forms.Form):
-    first_day = _date_field(_("First day closed"), required_message=_("Enter the first day closed"))
-    last_day = _date_field(_("Last day closed"), required_message=_("Enter the last day closed"))
+    first_day = _date_field(_("First day closed"), required_message=_("Enter the first day closed"),
+                            incomplete=_("The first day closed must include a %(part)s"),
+                            invalid=_("The first day closed must be a real date"))
+    last_day = _date_field(_("Last day closed"), required_message=_("Enter the last day closed"),
+                           incomplete=_("The last day closed must include a %(part)s"),
+                           invalid=_("The last day closed must be a real date"))
     reason = forms.CharField(label=_("Reason"), max_length=column_length(Closure, "reason"),
                              help_text=_("For example, staff training day"),
                              error_messages=required(_("Enter why you are closed")))
@@ -390,9 +392,9 @@ class _SessionFields(forms.Form):
     venue = forms.TypedChoiceField(label=_("Venue"), coerce=int, required=False,
                                    empty_value=None,
                                    help_text=_("Leave as no venue for an online course"))
-    start_time = forms.TimeField(label=_("Start time"), widget=TimeInput(),
-                                 error_messages={"required": _("Enter the start time"),
-                                                 "invalid": _("Enter a time like 09:30")})
+    start_time = TimeInputField(label=_("Start time"),
+                                error_messages={"required": _("Enter the start time"),
+                                                "invalid": _("Enter a time like 09:30")})
     capacity = _count_field(_("Seats"), min_value=1, max_value=1000,
                             required_message=_("Enter the number of seats"))
     language = forms.ChoiceField(label=_("Language"), choices=Language.choices,
@@ -432,7 +434,9 @@ class _SessionFields(forms.Form):
 class SessionForm(_SessionFields):
     field_order = ["course_type", "delivery_mode", "venue", "start_date", "run_anyway",
                    "start_time", "capacity", "language", "trainers", "joining_url"]
-    start_date = _date_field(_("Date"), required_message=_("Enter the date of the course"))
+    start_date = _date_field(_("Date"), required_message=_("Enter the date of the course"),
+                             incomplete=_("The date of the course must include a %(part)s"),
+                             invalid=_("The date of the course must be a real date"))
     # Shown only once the date has been refused as a bank holiday or closure (hide_run_anyway).
     run_anyway = forms.BooleanField(
         label=_("Run it anyway"), required=False,
@@ -448,6 +452,8 @@ class SeriesForm(_SessionFields):
                    "start_time", "count", "capacity", "language", "trainers", "joining_url"]
     start_date = _date_field(_("First week starting"),
                              required_message=_("Enter the date the series starts"),
+                             incomplete=_("The date the series starts must include a %(part)s"),
+                             invalid=_("The date the series starts must be a real date"),
                              help_text=_("The first date is the chosen weekday on or after "
                                          "this date"))
     weekday = forms.TypedChoiceField(label=_("Day of the week"), choices=WEEKDAYS, coerce=int,
@@ -523,9 +529,8 @@ class BrandingForm(forms.Form):
         super().__init__(*args, **kwargs)
         for day in DAYS:
             for part, label in (("opens", _("%(day)s opens")), ("closes", _("%(day)s closes"))):
-                self.fields[f"{day}_{part}"] = forms.TimeField(
-                    label=label % {"day": DAY_NAMES[day]}, required=False,
-                    widget=TimeInput(),
+                self.fields[f"{day}_{part}"] = TimeInputField(
+                    label=label % {"day": DAY_NAMES[day]}, required=False, help_text="",
                     error_messages={"invalid": _("Enter a time like 08:00")})
 
     def hours_rows(self):
@@ -635,8 +640,12 @@ class AuditFilterForm(forms.Form):
     object_type = forms.ChoiceField(label=_("Kind of record"), required=False)
     object_id = forms.CharField(label=_("Record number"), max_length=64, required=False,
                                 widget=forms.TextInput(attrs={"width": "10"}))
-    date_from = _date_field(_("From"), is_required=False)
-    date_to = _date_field(_("To"), is_required=False)
+    date_from = _date_field(_("From"), is_required=False,
+                            incomplete=_("The start date must include a %(part)s"),
+                            invalid=_("The start date must be a real date"))
+    date_to = _date_field(_("To"), is_required=False,
+                          incomplete=_("The end date must include a %(part)s"),
+                          invalid=_("The end date must be a real date"))
 
     def __init__(self, *args, object_types=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -66,6 +66,7 @@ urlpatterns = [
     path("configure/trainers/<int:trainer_id>/", configure.trainer_edit, name="trainer"),
     path("configure/closures/", configure.closures, name="closures"),
     path("configure/branding/", configure.branding, name="branding"),
+    path("configure/accessibility/", configure.accessibility, name="accessibility"),
     path("configure/merchant-account/", merchant_account.merchant_account,
          name="merchant_account"),
     path("configure/merchant-account/return/", merchant_account.merchant_account_return,

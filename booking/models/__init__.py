@@ -21,4 +21,11 @@ from .offers import Offer  # noqa: F401
 from .payments import Payment, Refund  # noqa: F401
 from .privacy import ErasureRecord, OffenderRead, RetentionSchedule  # noqa: F401
 from .sessions import CourseSession  # noqa: F401
-from .tallies import BookingTally, FunnelEntry, FunnelTally, SessionFill, TallyChange  # noqa: F401
+from .tallies import (  # noqa: F401
+    BookingTally,
+    FunnelEntry,
+    FunnelTally,
+    RemittanceTally,
+    SessionFill,
+    TallyChange,
+)

@@ -4,7 +4,7 @@ client's page in the provider console.
 
 The first five are what a booking needs (a merchant account that can take charges, a course
 type with its fee, somewhere to hold it, a trainer and a date ahead); `taking_bookings` is
-whether all of them are done. Branding, staff and e-mail wording are recommended."""
+whether all of them are done. Branding, staff, e-mail wording and the accessibility statement are recommended."""
 
 from dataclasses import dataclass
 
@@ -51,6 +51,9 @@ def setup_checklist(organisation) -> list[ChecklistItem]:
         ChecklistItem("staff", _("Invite the staff"), staff > 1, False, "manage:staff"),
         ChecklistItem("email_wording", _("Check the wording of the e-mails"),
                       CorrespondenceTemplate.objects.exists(), False, "manage:correspondence"),
+        ChecklistItem("accessibility", _("Review the accessibility statement"),
+                      organisation.accessibility_reviewed_on is not None, False,
+                      "manage:accessibility"),
     ]
 
 

@@ -37,6 +37,7 @@ from tenants.client_session import ClientSessionData
 
 from . import lookup_limits, payments
 from .forms import ChooseSessionForm, ContactForm, DetailsForm, FindOfferForm, WhereForm
+from .taking_bookings import bookings_open_to, not_taking_bookings_page, while_taking_bookings
 
 JOURNEY = "offer_journey"
 JOURNEY_MINUTES = 30
@@ -132,11 +133,14 @@ def find(request):
             _start_journey(request, offer)
             if _active_booking(offer) or offer.status != Offer.Status.OFFERED:
                 return redirect("journey:manage")
+            if not bookings_open_to(request):
+                return not_taking_bookings_page(request)
             count_journey_start()  # completion rate: journeys started (a count, no one named)
             return redirect("journey:where")
     return render(request, "journey/find.html", {"form": form})
 
 
+@while_taking_bookings
 @needs_offer
 def where(request, state, offer):
     initial = {"mode": state.get("mode"), "postcode": state.get("postcode") or offer.postcode,
@@ -177,6 +181,7 @@ TIME_CHOICES = [("morning", _lazy("Morning (starts before 12:00)")),
                 ("evening", _lazy("Evening (starts 17:00 or later)"))]
 
 
+@while_taking_bookings
 @needs_offer
 def dates(request, state, offer):
     transferring = request.GET.get("purpose") == "transfer"
@@ -193,7 +198,6 @@ def dates(request, state, offer):
     search = {"near_postcode": state.get("postcode", ""), "online": state["mode"] == "online",
               "welsh_only": state.get("welsh_only", False), "sort": sort, "weekdays": days,
               "times_of_day": times}
-    options = search_sessions(offer, **search)
     form = ChooseSessionForm(request.POST or None)
     error = None
     if request.method == "POST" and form.is_valid():
@@ -208,11 +212,13 @@ def dates(request, state, offer):
                 return redirect("journey:check")
         except BookingRefused as refused:
             error = refused.messages[0]
-            options = search_sessions(offer, **search)
         else:
             return redirect("journey:details")
     elif request.method == "POST":
         error = form.errors["session"][0]
+    # Searched only for the page shown: a hold that succeeds redirects without it, and a
+    # refused one shows the dates as they are after it (who else took the seat).
+    options = search_sessions(offer, **search)
     return render(request, "journey/dates.html", {
         "offer": offer, "options": options, "error": error, "sort": sort, "state": state,
         "transferring": transferring, "language": _language(request),
@@ -234,6 +240,7 @@ def _hold_ran_out(request):
     return redirect("journey:dates")
 
 
+@while_taking_bookings
 @needs_offer
 def details(request, state, offer):
     hold = _live_hold(offer)
@@ -251,6 +258,7 @@ def details(request, state, offer):
     return render(request, "journey/details.html", {"form": form, "hold": hold, "offer": offer})
 
 
+@while_taking_bookings
 @needs_offer
 def check(request, state, offer):
     key = _request_key(request, state)

@@ -4,7 +4,7 @@ pay-by-link pages under /pay/)."""
 
 from django.urls import path
 
-from . import journey, payments, survey, views
+from . import journey, payments, status, survey, views
 
 site_patterns = [
     path("", views.start, name="start"),
@@ -12,6 +12,7 @@ site_patterns = [
     path("privacy/", views.privacy, name="privacy"),
     path("cookies/", views.cookies, name="cookies"),
     path("contact/", views.contact, name="contact"),
+    path("status/", status.status, name="status"),
     path("language/<str:code>/", views.choose_language, name="language"),
     path("branding/logo/", views.logo, name="logo"),
     path("feedback/", survey.survey, name="survey"),

@@ -6,34 +6,26 @@ import mimetypes
 from django.conf import settings
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from config.headers import public_page
+from tenants.accessibility_statement import statement_context
 from tenants.opening_hours import opening_week
+
+from .taking_bookings import while_taking_bookings
 
 
 @public_page
+@while_taking_bookings
 def start(request):
     return render(request, "site/start.html")
 
 
 @public_page
 def accessibility(request):
-    organisation = request.tenant
-    # Dates not yet set by the provider fall back to the day the client's site went up.
-    set_up = timezone.localtime(organisation.created_at).date()
-    prepared = organisation.accessibility_prepared_on or set_up
-    welsh = translation.get_language().startswith("cy")
-    return render(request, "site/accessibility.html", {
-        "compliance": organisation.accessibility_compliance,
-        "known_issues": [line for line in (
-            (welsh and organisation.accessibility_known_issues_cy)
-            or organisation.accessibility_known_issues).splitlines() if line.strip()],
-        "prepared_on": prepared,
-        "reviewed_on": organisation.accessibility_reviewed_on or prepared,
-        "tested_on": organisation.accessibility_tested_on or prepared,
-    })
+    return render(request, "site/accessibility.html", statement_context(
+        request.tenant, welsh=translation.get_language().startswith("cy")))
 
 
 @public_page

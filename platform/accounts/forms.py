@@ -2,6 +2,8 @@ from django import forms
 from django.contrib.auth.password_validation import validate_password
 from django.utils.translation import gettext_lazy as _
 
+from govuk_forms.fields import DateInputField
+
 
 class SignInForm(forms.Form):
     email = forms.EmailField(
@@ -64,23 +66,20 @@ class SetPasswordForm(forms.Form):
         return cleaned
 
 
-class DayInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs, format="%Y-%m-%d")
-
-
 class SignInReportForm(forms.Form):
     """The sign-in report's filters; every one may be left empty."""
 
     outcome = forms.ChoiceField(label=_("Outcome"), required=False)
     email = forms.CharField(label=_("Email address contains"), max_length=254, required=False,
                             widget=forms.TextInput(attrs={"width": "20", "spellcheck": "false"}))
-    date_from = forms.DateField(label=_("From"), required=False, widget=DayInput(),
-                                error_messages={"invalid": _("Enter a real date, like 2026-12-07")})
-    date_to = forms.DateField(label=_("To"), required=False, widget=DayInput(),
-                              error_messages={"invalid": _("Enter a real date, like 2026-12-07")})
+    date_from = DateInputField(label=_("From"), required=False,
+                               messages={"required": "",
+                                         "incomplete": _("The start date must include a %(part)s"),
+                                         "invalid": _("The start date must be a real date")})
+    date_to = DateInputField(label=_("To"), required=False,
+                             messages={"required": "",
+                                       "incomplete": _("The end date must include a %(part)s"),
+                                       "invalid": _("The end date must be a real date")})
 
     def __init__(self, *args, **kwargs):
         from .models import SignInEvent

@@ -62,7 +62,7 @@ def test_an_unhandled_exception_in_the_api_gets_json(essex, offer_reader, monkey
     assert b"fell over" not in response.content
 
 
-def test_an_unhandled_exception_on_a_page_gets_the_html_page(essex, monkeypatch):
+def test_an_unhandled_exception_on_a_page_gets_the_html_page(essex, taking_bookings, monkeypatch):
     from booking.site import journey
 
     def broken(*args, **kwargs):

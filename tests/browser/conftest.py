@@ -67,6 +67,14 @@ def assert_no_csp_violations(page):
         page.csp_violations)
 
 
+def fill_date(page, legend: str, day) -> None:
+    """A GOV.UK date input: the Day, Month and Year boxes of the fieldset `legend` names."""
+    group = page.get_by_role("group", name=legend, exact=True)
+    group.get_by_label("Day").fill(str(day.day))
+    group.get_by_label("Month").fill(str(day.month))
+    group.get_by_label("Year").fill(str(day.year))
+
+
 def site(live_server, host: str) -> str:
     port = live_server.url.rsplit(":", 1)[1]
     return f"http://{host}:{port}"

@@ -141,8 +141,8 @@ def test_agent_books_a_caller_by_phone_and_logs_the_call(essex, live_server, pag
     assert_accessible(page)
 
 
-def test_public_site_says_when_phone_lines_are_closed(essex, south_wales, live_server, page,
-                                                      monkeypatch):
+def test_public_site_says_when_phone_lines_are_closed(essex, south_wales, taking_bookings,
+                                                      live_server, page, monkeypatch):
     christmas = datetime(2026, 12, 25, 10, 0, tzinfo=ZoneInfo("Europe/London"))
     monkeypatch.setattr(opening_hours, "_now", lambda: christmas)
     page.goto(site(live_server, "essex.localhost") + "/")

@@ -15,7 +15,7 @@ from booking.models import Booking, CourseSession, CourseType, Trainer, Venue
 
 from ..conftest import PASSWORD, make_user
 from ..factories import CourseSessionFactory, OfferFactory, TrainerFactory, VenueFactory, book_offer
-from .conftest import assert_accessible, site
+from .conftest import assert_accessible, fill_date, site
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -107,7 +107,7 @@ def test_administrator_sets_up_a_venue_course_type_and_series(essex, live_server
     page.get_by_label("Course", exact=True).select_option(label="BRW — Browser Awareness Course")
     page.get_by_label("Classroom").check()
     page.get_by_label("Venue").select_option(label="Browser Hall, Chelmsford (18)")
-    page.get_by_label("First week starting").fill(first.isoformat())
+    fill_date(page, "First week starting", first)
     page.get_by_label("Day of the week").select_option(label="Thursday")
     page.get_by_label("Start time").fill("18:30")
     page.get_by_label("Number of weeks").fill("3")
@@ -132,7 +132,7 @@ def test_administrator_sets_up_a_venue_course_type_and_series(essex, live_server
     clash = timezone.localtime(created[0].starts_at)
     page.get_by_label("Course", exact=True).select_option(label="BRW — Browser Awareness Course")
     page.get_by_label("Online", exact=True).check()
-    page.get_by_label("Date", exact=True).fill(clash.date().isoformat())
+    fill_date(page, "Date", clash.date())
     page.get_by_label("Start time").fill("19:00")
     page.get_by_label("Seats").fill("10")
     page.get_by_label("English").check()
@@ -147,8 +147,8 @@ def test_administrator_sets_up_a_venue_course_type_and_series(essex, live_server
         bea = Trainer.objects.get(full_name="Bea Browser")
     away = timezone.localdate() + timedelta(days=200)
     page.goto(base + f"/manage/configure/trainers/{bea.pk}/")
-    page.get_by_label("First day away").fill(away.isoformat())
-    page.get_by_label("Last day away").fill((away + timedelta(days=4)).isoformat())
+    fill_date(page, "First day away", away)
+    fill_date(page, "Last day away", away + timedelta(days=4))
     page.get_by_label("Reason (optional)").fill("Annual leave")
     page.get_by_role("button", name="Add time away").click()
     assert "Time away added" in page.locator(".govuk-notification-banner").inner_text()

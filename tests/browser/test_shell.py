@@ -12,7 +12,7 @@ from .conftest import assert_accessible, site
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_public_pages_in_english(essex, live_server, page):
+def test_public_pages_in_english(essex, taking_bookings, live_server, page):
     base = site(live_server, "essex.localhost")
     page.goto(base + "/")
     assert page.title() == "Book a driver awareness course – Essex Driver Awareness"
@@ -30,7 +30,7 @@ def test_public_pages_in_english(essex, live_server, page):
     assert page.evaluate("document.activeElement.textContent.trim()") == "Skip to main content"
 
 
-def test_bilingual_site_in_welsh(south_wales, live_server, page):
+def test_bilingual_site_in_welsh(south_wales, taking_bookings, live_server, page):
     page.goto(site(live_server, "south-wales.localhost") + "/")
     page.get_by_role("link", name="Cymraeg").click()
     page.wait_for_url(re.compile(r".*/$"))

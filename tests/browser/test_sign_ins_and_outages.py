@@ -1,6 +1,8 @@
 """The sign-in report, the two-factor reset and the "Sorry, there is a problem with the service"
 page in a real browser, checked with axe-core."""
 
+from datetime import date
+
 import pytest
 from django.db import OperationalError
 
@@ -8,7 +10,7 @@ from accounts.roles import Role
 from tenants.middleware import ClientOrganisationMiddleware
 
 from ..conftest import make_user
-from .conftest import assert_accessible, site
+from .conftest import assert_accessible, fill_date, site
 from .test_manage import sign_in, visit
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -35,8 +37,8 @@ def test_an_administrator_reads_the_sign_in_report_and_resets_a_lost_phone(essex
     page.wait_for_load_state()
     assert_accessible(page)
     assert "report-admin@essex.test" not in page.locator("table").inner_text()
-    page.get_by_label("To").fill("2000-01-01")
-    page.get_by_label("From").fill("2001-01-01")
+    fill_date(page, "To", date(2000, 1, 1))
+    fill_date(page, "From", date(2001, 1, 1))
     page.get_by_role("button", name="Filter").click()
     page.locator(".govuk-error-summary").wait_for()
     assert_accessible(page)

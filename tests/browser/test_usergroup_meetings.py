@@ -2,7 +2,7 @@
 create a meeting (through the form's error state) with a change request on its agenda; a member
 finds it, opens it and follows the agenda to the request, which links back to the meeting."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.utils import timezone
@@ -14,7 +14,7 @@ from usergroup import meetings, services
 from usergroup.models import Area, Meeting
 
 from ..conftest import PASSWORD, make_user
-from .conftest import assert_accessible, new_page, site
+from .conftest import assert_accessible, fill_date, new_page, site
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -59,7 +59,7 @@ def test_staff_create_a_meeting_and_a_member_follows_its_agenda(
     assert_accessible(page)
 
     page.get_by_label("Title").fill("Spring user group")
-    page.get_by_label("Date").fill("2027-03-29")
+    fill_date(page, "Date", date(2027, 3, 29))
     page.get_by_label("Start time").fill("10:00")
     page.get_by_label("End time").fill("09:00")
     page.get_by_label("Place").fill("Chelmsford County Hall")

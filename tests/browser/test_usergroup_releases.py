@@ -2,6 +2,8 @@
 draft a release (through the form's error state) and publish it; a member reads it from the
 roadmap's changelog link, follows it to the request it delivered, and sets their e-mails."""
 
+from datetime import date
+
 import pytest
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -12,7 +14,7 @@ from usergroup import services
 from usergroup.models import Area, ChangeRequest, Release
 
 from ..conftest import PASSWORD, make_user
-from .conftest import assert_accessible, new_page, site
+from .conftest import assert_accessible, fill_date, new_page, site
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -53,7 +55,7 @@ def test_staff_publish_a_release_and_a_member_reads_it(
     page.get_by_role("heading", name="Draft a release").wait_for()
     assert_accessible(page)
     page.get_by_label("Version").fill("")
-    page.get_by_label("Release date").fill("2026-12-01")
+    fill_date(page, "Release date", date(2026, 12, 1))
     page.get_by_label("Change requests it delivers").fill(str(request.pk))
     page.get_by_role("button", name="Save the draft").click()
     summary = page.locator(".govuk-error-summary")

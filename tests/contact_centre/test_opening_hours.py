@@ -126,7 +126,8 @@ def open_now(monkeypatch):
     monkeypatch.setattr(opening_hours, "_now", lambda: uk(2026, 11, 25, 10, 0))
 
 
-def test_public_pages_show_the_banner_while_lines_are_closed(essex, closed, client):
+def test_public_pages_show_the_banner_while_lines_are_closed(essex, taking_bookings, closed,
+                                                             client):
     for path in ("/", "/contact/", "/book/find/"):
         page = client.get(path, **ESSEX).content.decode()
         assert 'data-phone-lines="closed"' in page, path
@@ -150,7 +151,7 @@ def test_staff_pages_never_show_the_banner(essex, essex_admin, closed, client):
     assert "Phone lines closed" in client.get("/contact-centre/", **ESSEX).content.decode()
 
 
-def test_the_banner_speaks_welsh_on_the_welsh_site(south_wales, closed, client):
+def test_the_banner_speaks_welsh_on_the_welsh_site(south_wales, taking_bookings, closed, client):
     client.cookies["waymark_language"] = "cy"
     page = client.get("/", **SOUTH_WALES).content.decode()
     assert 'data-phone-lines="closed"' in page

@@ -106,10 +106,16 @@ def test_extend_the_critical_date(world, staff, client):
     assert b'href="#id_reason"' in no_reason.content
     earlier = post(client, url, {"critical_date": offer.critical_date - timedelta(days=1),
                                  "reason": "Police agreed"})
-    assert b'href="#id_critical_date"' in earlier.content
+    assert b'href="#id_critical_date_day"' in earlier.content
     assert b"must be after the current one" in earlier.content
-    nonsense = post(client, url, {"critical_date": "31/02/2020", "reason": "x"})
-    assert nonsense.status_code == 200 and b'href="#id_critical_date"' in nonsense.content
+    nonsense = post(client, url, {"critical_date_day": "31", "critical_date_month": "2",
+                                  "critical_date_year": "2020", "reason": "x"})
+    assert nonsense.status_code == 200 and b'href="#id_critical_date_day"' in nonsense.content
+    assert b"The new critical date must be a real date" in nonsense.content
+    no_month = post(client, url, {"critical_date_day": "3", "critical_date_year": "2099",
+                                  "reason": "x"})
+    assert b"The new critical date must include a month" in no_month.content
+    assert b'href="#id_critical_date_month"' in no_month.content
     new_date = offer.critical_date + timedelta(days=30)
     done = post(client, url, {"critical_date": new_date.isoformat(),
                               "booking_period_end": new_date.isoformat(),

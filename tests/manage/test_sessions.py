@@ -1,7 +1,7 @@
 """Course dates: single dates and weekly series, all or nothing; a trainer is never
 double-booked; cancelling a date keeps the bookings, tells the people and makes moving free."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.core import mail
@@ -16,6 +16,7 @@ from booking.services.rules import transfer_fee
 from booking.services.sessions import cancel_session
 
 from ..factories import TrainerFactory, book_offer
+from ..govuk_dates import anchor, date_parts
 from .conftest import make_offer, make_session, post
 
 
@@ -28,9 +29,12 @@ def admin(staff, client):
 def session_form(world, **change):
     day = timezone.localdate() + timedelta(days=30)
     data = {"course_type": world["nsac"].pk, "delivery_mode": "classroom",
-            "venue": world["venue"].pk, "start_date": day.isoformat(), "start_time": "09:30",
+            "venue": world["venue"].pk, **date_parts("start_date", day), "start_time": "09:30",
             "capacity": "20", "language": "en", "trainers": [world["trainer"].pk],
             "joining_url": ""}
+    if "start_date" in change:
+        day = change.pop("start_date")
+        data.update(date_parts("start_date", date.fromisoformat(str(day))))
     data.update(change)
     return data
 
@@ -99,9 +103,12 @@ def test_adding_a_busy_trainer_to_a_date_is_refused(world, admin, client):
 
 @pytest.mark.parametrize("change, field, message", [
     ({"capacity": "50"}, "capacity", b"holds at most 24"),
-    ({"start_date": "2001-01-01"}, "start_date", b"must be in the future"),
-    ({"start_date": "9999-12-31"}, "start_date", b"at most two years ahead"),
-    ({"start_date": "not a date"}, "start_date", b"Enter a real date"),
+    ({"start_date": date(2001, 1, 1)}, "start_date", b"must be in the future"),
+    ({"start_date": date(9999, 12, 31)}, "start_date", b"at most two years ahead"),
+    ({"start_date_day": "not a day"}, "start_date",
+     b"The date of the course must be a real date"),
+    ({"start_date_month": ""}, "start_date_month",
+     b"The date of the course must include a month"),
     ({"delivery_mode": "online"}, "venue", b"online course has no venue"),
     ({"venue": ""}, "venue", b"Choose the venue"),
     ({"course_type": "99999"}, "course_type", b"Select a valid choice"),
@@ -112,7 +119,8 @@ def test_bad_dates_are_field_errors(world, admin, client, change, field, message
     before = CourseSession.objects.count()
     response = post(client, "/manage/sessions/new/", session_form(world, **change))
     assert response.status_code == 200
-    assert f'href="#id_{field}"'.encode() in response.content and message in response.content
+    assert anchor(field, {"start_date"}).encode() in response.content
+    assert message in response.content
     assert CourseSession.objects.count() == before
 
 

@@ -32,7 +32,7 @@ def test_each_item_is_ticked_by_the_real_state(world, essex):
     # world has a course type, a venue, a trainer and dates; nothing else is set up yet.
     assert done == {"merchant_account": False, "course_types": True, "venues": True,
                     "trainers": True, "dates": True, "branding": False, "staff": True,
-                    "email_wording": False}
+                    "email_wording": False, "accessibility": False}
     assert taking is False
     ClientOrganisation.objects.filter(pk=essex.pk).update(stripe_account_id="acct_test1234",
                                                           stripe_charges_enabled=True)

@@ -103,7 +103,7 @@ def test_time_away_cannot_cover_a_date_they_teach(world, admin, client):
         "last_day": (day + timedelta(days=1)).isoformat(), "reason": ""})
     assert response.status_code == 200
     page = response.content.decode()
-    assert "Terry Trainer is teaching NSAC on" in page and 'href="#id_first_day"' in page
+    assert "Terry Trainer is teaching NSAC on" in page and 'href="#id_first_day_day"' in page
     assert not TrainerAbsence.objects.exists()
 
 
@@ -111,12 +111,13 @@ def test_time_away_cannot_cover_a_date_they_teach(world, admin, client):
     ({"last_day": "2026-01-01"}, "last_day"),
     ({"first_day": ""}, "first_day"),
     ({"first_day": "31/02/2027"}, "first_day"),
+    ({"first_day_day": "31", "first_day_month": "2", "first_day_year": "2027"}, "first_day"),
 ])
 def test_bad_time_away_is_a_field_error(world, admin, client, change, field):
     data = {"action": "absence_add", "first_day": "2027-03-01", "last_day": "2027-03-05"}
     data.update(change)
     response = post(client, trainer_url(world), data)
-    assert response.status_code == 200 and f'href="#id_{field}"' in response.content.decode()
+    assert response.status_code == 200 and f'href="#id_{field}_day"' in response.content.decode()
     assert not TrainerAbsence.objects.exists()
 
 

@@ -145,7 +145,7 @@ def journey_for(offer, browser):
     return response["Location"]
 
 
-def test_survey_page_after_a_booking(in_essex):
+def test_survey_page_after_a_booking(in_essex, taking_bookings):
     course = CourseTypeFactory(code="NSAC")
     session = CourseSessionFactory(course_type=course,
                                    starts_at=timezone.now() + timedelta(days=20))

@@ -223,7 +223,7 @@ def test_members_cannot_create_or_edit_meetings(client, provider_admin, essex_me
     ({"title": ""}, "title", "Enter a title"),
     ({"place": "", "online_link": ""}, "place", "Enter a place or an online link"),
     ({"online_link": "not a link at all"}, "online_link", "Enter a full web address"),
-    ({"date": "2027-02-30"}, "date", "Enter a real date"),
+    ({"date": "2027-02-30"}, "date", "The date of the meeting must be a real date"),
     ({"date": "2027-03-28", "starts_at": "01:30", "ends_at": "03:00"}, "starts_at",
      "That time does not exist in the UK"),
 ])
@@ -235,7 +235,7 @@ def test_bad_input_is_named_by_field(client, provider_admin, overrides, field, m
     assert message in page
     # The error sits on the field (GOV.UK's error message) and links there from the summary.
     assert f'id="id_{field}-error"' in page or f'href="#id_{field}"' in page
-    assert f'href="#id_{field}"' in page
+    assert f'href="#id_{field}"' in page or f'href="#id_{field}_day"' in page
     assert not Meeting.objects.exists()
 
 

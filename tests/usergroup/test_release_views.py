@@ -60,7 +60,7 @@ def test_staff_draft_and_publish_and_members_read_the_changelog(
                       HTTP_HOST=PLATFORM)
     assert bad.status_code == 400
     page = bad.content.decode()
-    assert "Enter the version" in page and "Enter a real date" in page
+    assert "Enter the version" in page and "The release date must be a real date" in page
     assert "Enter request numbers separated by commas" in page
     assert not Release.objects.exists()
 

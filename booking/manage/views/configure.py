@@ -21,9 +21,11 @@ from booking.services.catalogue import (
     trainer_logins,
 )
 from booking.services.closures import add_closure, closed_days, remove_closure
+from tenants.accessibility_statement import statement_context, update_accessibility_statement
 from tenants.branding_changes import set_logo, update_branding
 
 from ..access import add_service_errors, ip, page, posted, render_page
+from ..accessibility_forms import AccessibilityStatementForm
 from ..forms import (
     BrandingForm,
     ClosureForm,
@@ -261,3 +263,39 @@ def branding(request):
             return redirect("manage:branding")
     return render_page(request, "manage/configure/branding.html",
                        {"form": form, "logo_form": logo_form})
+
+
+# --- Accessibility statement ------------------------------------------------------------------
+
+
+@page(VIEW, CONFIGURE)
+def accessibility(request):
+    """The client's accessibility statement: "Preview" redraws the page with the statement as
+    the public would read it (in Welsh too on a bilingual site); "Save" publishes it. Those who
+    may read the configuration (the auditor too) see it; only administrators change it."""
+    organisation = request.tenant
+    form = AccessibilityStatementForm(
+        posted(request), initial=AccessibilityStatementForm.initial_from(organisation),
+        bilingual=organisation.is_bilingual)
+    draft = None
+    if request.method == "POST" and form.is_valid():
+        if request.POST.get("action") == "preview":
+            draft = form.service_data()
+        else:
+            try:
+                update_accessibility_statement(organisation.pk, **form.service_data(),
+                                               actor=request.user, ip_address=ip(request))
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, _("Accessibility statement saved."))
+                return redirect("manage:accessibility")
+    previews = [("en", _("In English"), organisation.display_name("en"))]
+    if organisation.is_bilingual:
+        previews.append(("cy", _("In Welsh"), organisation.display_name("cy")))
+    return render_page(request, "manage/configure/accessibility.html", {
+        "form": form, "previewing": draft is not None,
+        "previews": [{"language": code, "heading": heading, "client_name": name,
+                      **statement_context(organisation, welsh=code == "cy", draft=draft)}
+                     for code, heading, name in previews],
+    })
