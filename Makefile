@@ -12,7 +12,7 @@ LOCALSTRIPE_PORT ?= 8420
 # pytest-xdist workers for `make test`; PYTEST_WORKERS=0 runs the suite in one process.
 PYTEST_WORKERS ?= 2
 
-.PHONY: run stop test setup install assets migrate seed localstripe lint bench bench-http clean messages \
+.PHONY: run stop test setup install assets migrate seed localstripe lint bench bench-http scale-drill clean messages \
         check-migrations
 
 # Settings are production's unless DEBUG is set (they fail closed); these targets are for
@@ -100,6 +100,13 @@ bench: setup
 # The HTTP load test: gunicorn (DEBUG off) and localstripe on loopback ports, its own database.
 bench-http: setup
 	$(PY) bench/http_load.py
+
+# The failover drill: a primary and its streaming replica, PgBouncer, HAProxy, two gunicorn and a
+# Celery worker, all private and on loopback; the primary is killed mid-load and the replica
+# promoted. Installs pgbouncer and haproxy from Debian when missing (as root). DRILL_ARGS=--short
+# is the CI's few-hundred-booking run.
+scale-drill: setup
+	$(PY) bench/scale_drill.py $(DRILL_ARGS)
 
 # Translations: needs GNU gettext. The compiled .mo files are committed so nothing else does.
 messages: install

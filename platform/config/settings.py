@@ -86,6 +86,12 @@ TENANT_BASE_SCHEMA = "client_template"
 TENANT_CREATION_FAKES_MIGRATIONS = True
 # Send SET search_path only when the schema changes (it halves the statements per booking).
 TENANT_LIMIT_SET_CALLS = True
+# Host → client remembered per process for this long at most (tenants/routing_cache.py: every
+# change to a domain or a client is seen at the next request anyway); 0 switches it off.
+TENANT_ROUTING_CACHE_SECONDS = int(env_str("TENANT_ROUTING_CACHE_SECONDS", "60"))
+# migrate_schemas skips client schemas that already record every migration on disk, whichever
+# --executor runs the rest (tenants/migration_executor.py).
+GET_EXECUTOR_FUNCTION = "tenants.migration_executor.get_executor"
 
 MIDDLEWARE = [
     "config.log_context.RequestContextMiddleware",
@@ -128,10 +134,22 @@ WSGI_APPLICATION = "config.wsgi.application"
 
 # --- Database -----------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL") or embedded.postgres_url()
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+# Persistent connections (seconds; 0 closes each at the end of its request), checked before
+# reuse (CONN_HEALTH_CHECKS) so a connection the server dropped is replaced, not failed on.
+CONN_MAX_AGE = int(env_str("CONN_MAX_AGE", "60"))
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=CONN_MAX_AGE)}
 DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
+# A streaming replica, when given, serves the report pages' reads (config/replica_router.py).
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = {
+        **dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=CONN_MAX_AGE),
+        "ENGINE": "django_tenants.postgresql_backend", "CONN_HEALTH_CHECKS": True,
+        "TEST": {"MIRROR": "default"}}
+    DATABASE_ROUTERS = ("config.replica_router.ReplicaRouter", *DATABASE_ROUTERS)
+    MIDDLEWARE = [*MIDDLEWARE, "config.replica_router.ReadYourWritesMiddleware"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, Celery ------------------------------------------------------------------------

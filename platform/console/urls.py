@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import status, views
 
 app_name = "console"
 
@@ -12,4 +12,7 @@ urlpatterns = [
     path("clients/<slug:slug>/<str:action>/", views.change_status, name="change_status"),
     path("audit/", views.audit, name="audit"),
     path("sign-ins/", views.sign_ins, name="sign_ins"),
+    path("status/", status.public_status, name="status"),
+    path("incidents/", status.incidents, name="incidents"),
+    path("incidents/<int:pk>/", status.incident, name="incident"),
 ]

@@ -17,8 +17,10 @@ from accounts.sign_in_report import sign_in_events
 from audit.models import AuditEntry
 from audit.services import client_ip
 from booking.services.setup_checklist import setup_checklist, taking_bookings
+from config.replica_router import replica_lag
 from tenants import services as tenant_services
 from tenants.models import ClientOrganisation
+from tenants.status import status_page
 
 from .forms import MerchantAccountForm, OnboardingForm, StatusChangeForm
 
@@ -42,7 +44,8 @@ def home(request):
     counts = {status: 0 for status in ClientOrganisation.Status.values}
     for client in clients:
         counts[client.status] += 1
-    return render(request, "console/home.html", {"clients": clients, "counts": counts})
+    return render(request, "console/home.html", {"clients": clients, "counts": counts,
+                                                 "replica": replica_lag(), **status_page()})
 
 
 @requires_action("platform.onboard")
@@ -82,6 +85,7 @@ def _client_page(request, organisation, *, form=None, merchant_form=None, status
     return render(request, "console/client.html", {
         "client": organisation, "memberships": memberships,
         "checklist": checklist, "taking_bookings": taking_bookings(checklist),
+        **status_page(organisation),
         "audit": AuditEntry.objects.filter(organisation=organisation)[:20],
         "form": form or StatusChangeForm(),
         "merchant_form": merchant_form or MerchantAccountForm(initial={
