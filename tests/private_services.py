@@ -147,6 +147,16 @@ class PrivatePostgres:
             time.sleep(0.05)
         raise RuntimeError(f"the replica did not replay up to {target} in {seconds} s")
 
+    def wait_until_seen(self, sql: str, expected: str, database: str, seconds: float = 30) -> None:
+        """Until `sql` answers `expected` here: a replay position reached is not yet a commit
+        visible to a new snapshot on the standby (measured: ~0.1 s later)."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.psql(sql, database=database) == expected:
+                return
+            time.sleep(0.05)
+        raise RuntimeError(f"the replica did not answer {expected!r} to {sql!r} in {seconds} s")
+
 
 class PrivatePgBouncer:
     """PgBouncer in front of one PostgreSQL, in `pool_mode` ("session" or "transaction"), run as

@@ -34,7 +34,7 @@ def test_each_client_site_has_its_own_branding(essex, south_wales, client):
         assert client.get(path, HTTP_HOST="essex.localhost").status_code == 200
 
 
-def test_bilingual_client_switches_to_welsh(south_wales, client):
+def test_bilingual_client_switches_to_welsh(taking_bookings, client):
     english = client.get("/", HTTP_HOST="south-wales.localhost").content.decode()
     assert 'lang="en-GB"' in english and ">Cymraeg</a>" in english
     response = client.get("/language/cy/?next=/", HTTP_HOST="south-wales.localhost")

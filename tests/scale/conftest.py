@@ -33,22 +33,32 @@ def scale_root():
 
 
 @pytest.fixture(scope="session")
-def primary(scale_root, django_db_setup, django_db_blocker):
+def primary_server(scale_root, django_db_setup):
     server = PrivatePostgres(scale_root, name="primary")
     server.init()
     server.start()
     try:
-        with django_db_blocker.unblock():
-            copy_database(connection.settings_dict, server, scale_root)
         yield server
     finally:
         server.stop()
 
 
+@pytest.fixture
+def primary(primary_server, scale_root, django_db_blocker):
+    """The private primary with a copy of the suite's test database as it is now, taken for
+    each test: a session-long copy goes stale when a transactional test flushes and the session
+    clients are made again under new ids. Ask for the clients' fixtures before this one."""
+    name = connection.settings_dict["NAME"]
+    primary_server.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with django_db_blocker.unblock():
+        copy_database(connection.settings_dict, primary_server, scale_root)
+    return primary_server
+
+
 @pytest.fixture(scope="session")
-def replica(primary, scale_root):
+def replica(primary_server, scale_root):
     server = PrivatePostgres(scale_root, name="replica")
-    server.init_replica_of(primary)
+    server.init_replica_of(primary_server)
     server.start()
     try:
         yield server

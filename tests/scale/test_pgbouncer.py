@@ -42,8 +42,9 @@ def server_connections(bouncer) -> int:
 
 
 def test_session_mode_keeps_each_request_in_its_clients_schema(
-    bouncer_factory, transactional_db, essex, south_wales, client
+    transactional_db, essex, south_wales, bouncer_factory, client
 ):
+    # The clients first: the primary's copy of the test database is taken after they exist.
     tag = uuid.uuid4().hex[:8]
     bouncer = bouncer_factory("session", pool_size=1)
     with default_database_at(bouncer.port):

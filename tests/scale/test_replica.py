@@ -55,6 +55,7 @@ REPLICA_TESTS = pytest.mark.django_db(transaction=True, databases=["default", RE
 def on_primary_and_replica(replica_database, primary, replica, settings):
     """Django's default database on the private primary, with the router and middleware that
     DATABASE_REPLICA_URL switches on."""
+    replica.wait_until_replayed(primary)  # the fresh copy of the test database
     with default_database_at(primary.port):
         settings.DATABASE_ROUTERS = ["config.replica_router.ReplicaRouter", *settings.DATABASE_ROUTERS]
         settings.MIDDLEWARE = [*settings.MIDDLEWARE, "config.replica_router.ReadYourWritesMiddleware"]
@@ -75,7 +76,7 @@ def venue_options(page: str) -> set[str]:
 
 
 @REPLICA_TESTS
-def test_reads_in_the_block_come_from_the_replica_in_the_clients_schema(on_primary_and_replica, essex, south_wales):
+def test_reads_in_the_block_come_from_the_replica_in_the_clients_schema(essex, south_wales, on_primary_and_replica):
     primary, replica = on_primary_and_replica
     tag = uuid.uuid4().hex[:8]
     with schema_context(essex.schema_name):
@@ -83,6 +84,9 @@ def test_reads_in_the_block_come_from_the_replica_in_the_clients_schema(on_prima
     with schema_context(south_wales.schema_name):
         Venue.objects.create(name=f"Welsh {tag}", **VENUE)
     replica.wait_until_replayed(primary)
+    replica.wait_until_seen(
+        f"SELECT count(*) FROM {south_wales.schema_name}.booking_venue WHERE name = 'Welsh {tag}'",
+        "1", database=connections["default"].settings_dict["NAME"])
     replica.psql("SELECT pg_wal_replay_pause()")
     with schema_context(essex.schema_name):
         Venue.objects.create(name=f"Not yet replayed {tag}", **VENUE)
@@ -103,7 +107,7 @@ def test_reads_in_the_block_come_from_the_replica_in_the_clients_schema(on_prima
 
 
 @REPLICA_TESTS
-def test_report_pages_read_the_replica_except_for_who_just_wrote(on_primary_and_replica, essex, south_wales, client):
+def test_report_pages_read_the_replica_except_for_who_just_wrote(essex, south_wales, on_primary_and_replica, client):
     primary, replica = on_primary_and_replica
     tag = uuid.uuid4().hex[:8]
     reader = make_user(f"reader-{tag}@essex.test", organisation=essex, role=Role.CLIENT_ADMIN)
@@ -116,6 +120,9 @@ def test_report_pages_read_the_replica_except_for_who_just_wrote(on_primary_and_
         readers[name] = client.__class__()
         readers[name].force_login(user)
     replica.wait_until_replayed(primary)
+    replica.wait_until_seen(
+        f"SELECT count(*) FROM {essex.schema_name}.booking_venue WHERE name = 'Older hall {tag}'",
+        "1", database=connections["default"].settings_dict["NAME"])
     replica.psql("SELECT pg_wal_replay_pause()")
 
     # The writer adds a venue through the page (a write: the middleware marks them).
@@ -148,12 +155,15 @@ def test_report_pages_read_the_replica_except_for_who_just_wrote(on_primary_and_
 
     replica.psql("SELECT pg_wal_replay_resume()")
     replica.wait_until_replayed(primary)
+    replica.wait_until_seen(
+        f"SELECT count(*) FROM {essex.schema_name}.booking_venue WHERE name = 'New hall {tag}'",
+        "1", database=connections["default"].settings_dict["NAME"])
     again = venue_options(readers["reader"].get("/manage/reports/bookings/", HTTP_HOST=ESSEX_HOST).content.decode())
     assert f"New hall {tag}" in again
 
 
 @REPLICA_TESTS
-def test_the_console_shows_the_replicas_lag(on_primary_and_replica, client, provider_admin):
+def test_the_console_shows_the_replicas_lag(provider_admin, on_primary_and_replica, client):
     primary, replica = on_primary_and_replica
     sign_in_verified(client, provider_admin)
     replica.wait_until_replayed(primary)
