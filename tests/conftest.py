@@ -82,6 +82,19 @@ def back_to_public_schema():
     connection.set_schema_to_public()
 
 
+@pytest.fixture(autouse=True)
+def starts_in_english():
+    """Each test starts in the default language: a request to a bilingual client's site in Welsh
+    leaves Welsh active in the thread (as Django's LocaleMiddleware does), and a later test's
+    service-level messages would come out in Welsh depending on the order tests ran in."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 def make_user(email, *, organisation=None, role=None, verified_device=False):
     user = User.objects.create_user(email=email, password=PASSWORD)
     if role:
