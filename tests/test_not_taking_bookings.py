@@ -4,7 +4,6 @@ hours) instead of letting a person reach a pay page that cannot work; the client
 preview the journey, under a banner."""
 
 import pytest
-from django.utils import translation
 from django_tenants.utils import schema_context
 
 from tenants.models import ClientOrganisation
@@ -35,12 +34,6 @@ def unready_essex(essex):
     make_journey_data(essex)
     without_merchant_account(essex)
     return essex
-
-
-@pytest.fixture(autouse=True)
-def english_afterwards():
-    yield
-    translation.activate("en-gb")
 
 
 def test_every_page_before_payment_says_not_taking_bookings(unready_essex, client):

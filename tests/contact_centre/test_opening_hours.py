@@ -6,7 +6,6 @@ from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.utils import translation
 
 from tenants import opening_hours
 from tenants.opening_hours import bank_holiday, phone_lines, weekly_hours
@@ -156,7 +155,6 @@ def test_the_banner_speaks_welsh_on_the_welsh_site(south_wales, taking_bookings,
     page = client.get("/", **SOUTH_WALES).content.decode()
     assert 'data-phone-lines="closed"' in page
     assert "Mae archebu ar-lein ar gael 24 awr y dydd, 7 diwrnod yr wythnos." in page
-    translation.activate("en-gb")
 
 
 # --- one definition of the hours: banner, contact page, console, branding form --------------

@@ -5,7 +5,7 @@ preview of the statement as published; permission-checked and audited."""
 from datetime import date, timedelta
 
 import pytest
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from accounts.roles import Role
 from audit.models import AuditEntry
@@ -17,12 +17,6 @@ from .conftest import get, post
 
 URL = "/manage/configure/accessibility/"
 WALES_HOST = "south-wales.localhost"
-
-
-@pytest.fixture(autouse=True)
-def english_afterwards():
-    yield
-    translation.activate("en-gb")
 
 
 def statement(**change):
