@@ -11,7 +11,7 @@ their own names (real schemas, real tables, the template's django_migrations row
 
 Measured, each the wall clock of call_command("migrate_schemas", tenant=True, ...) as a deploy
 runs it (docker/compose.yaml: --executor=multiprocessing, TENANT_MULTIPROCESSING_MAX_PROCESSES
-processes, default 2):
+processes, one per core unless MIGRATION_PROCESSES says otherwise):
   1. stock: nothing to apply, with the skipping switched off (TENANT_MIGRATIONS_SKIP_UP_TO_DATE
      False): django-tenants runs Django's whole `migrate` in every schema (--no-stock omits it);
   2. nothing to apply, skipping up-to-date schemas (tenants/migration_executor.py);
@@ -93,10 +93,6 @@ def main():  # noqa: PLR0915 - one run, in the order it reports
         migrate()
         settings.DEBUG = False
         population = Population("dump", url)
-        # Fewer schemas per transaction than onboarding.py's 50: each schema's DDL holds a few
-        # hundred locks until its batch commits, and 50 at once overflow a default server's
-        # lock table (max_locks_per_transaction 64), failing other sessions on the server.
-        population.BATCH = 5
         population.grow_to(args.schemas)
         schemas = ClientOrganisation.objects.count()  # the template counted: it is migrated too
         log(f"{schemas} schemas (clients and the template); populating took {population.seconds:.0f} s")

@@ -195,10 +195,13 @@ class Population:
     "dump": the first client is onboarded through the real service; its schema is dumped once
     with pg_dump and replayed, under each new schema name, for every further client, with that
     client's public rows (organisation, domain, administrator, membership, audit entry) created
-    with bulk_create, 50 clients per transaction. "service": the real service for every client.
+    with bulk_create, 5 clients per transaction. "service": the real service for every client.
     """
 
-    BATCH = 50
+    # Each schema's DDL holds a few hundred locks until its transaction commits: 50 schemas at once
+    # overflowed a default server's lock table (max_locks_per_transaction 64) and failed other
+    # sessions on the server.
+    BATCH = 5
 
     def __init__(self, method: str, url: str):
         self.method = method

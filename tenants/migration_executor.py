@@ -26,6 +26,8 @@ from django.db.migrations.loader import MigrationLoader
 from django_tenants.migration_executors import get_executor as tenants_executor
 from django_tenants.utils import get_public_schema_name
 
+from tenants.schema_migrate import migrations_table_looked_up
+
 BATCH = 250
 # Options under which `migrate` does more than apply what is missing: never skipped.
 UNSKIPPABLE_OPTIONS = (
@@ -101,7 +103,10 @@ class SkipUpToDateExecutor:
         )
 
     def run_migrations(self, tenants=None):
-        tenants = list(tenants or [])
+        with migrations_table_looked_up():
+            return self._run_migrations(list(tenants or []))
+
+    def _run_migrations(self, tenants):
         public = get_public_schema_name()
         if not self._may_skip() or public in tenants:
             return self.inner.run_migrations(tenants=tenants)
@@ -117,4 +122,5 @@ class SkipUpToDateExecutor:
         return None
 
     def run_multi_type_migrations(self, tenants):
-        return self.inner.run_multi_type_migrations(tenants=tenants)
+        with migrations_table_looked_up():
+            return self.inner.run_multi_type_migrations(tenants=tenants)
