@@ -9,10 +9,14 @@ PY := $(BIN)/python
 export PYTHONPATH := $(CURDIR)/platform:$(CURDIR)
 PORT ?= 8000
 LOCALSTRIPE_PORT ?= 8420
+OBJECT_STORAGE_PORT ?= 8430
+# Without a real bucket in the environment, `make run` keeps uploads (client logos) in a local
+# S3-compatible server (config.object_storage_server, moto: in memory, so gone after `make stop`).
+LOCAL_OBJECT_STORAGE := $(if $(AWS_STORAGE_BUCKET_NAME),,1)
 # pytest-xdist workers for `make test`; PYTEST_WORKERS=0 runs the suite in one process.
 PYTEST_WORKERS ?= 2
 
-.PHONY: run stop test setup install assets migrate seed localstripe lint bench bench-http scale-drill clean messages \
+.PHONY: run stop test setup install assets migrate seed localstripe object-storage lint bench bench-http scale-drill clean messages \
         check-migrations
 
 # Settings are production's unless DEBUG is set (they fail closed); these targets are for
@@ -24,6 +28,14 @@ run seed migrate messages check-migrations: export PUBLIC_SCHEME ?= http
 run seed migrate messages check-migrations: export PUBLIC_PORT ?= $(PORT)
 # The app calls localstripe where `make localstripe` started it (config.settings reads this).
 run seed migrate messages check-migrations: export LOCALSTRIPE_PORT := $(LOCALSTRIPE_PORT)
+# The development server stores logos where `make object-storage` started it (config.settings
+# reads these; moto takes any credentials, so these are placeholders, not secrets).
+ifeq ($(LOCAL_OBJECT_STORAGE),1)
+run: export AWS_STORAGE_BUCKET_NAME := waymark-media
+run: export AWS_S3_ENDPOINT_URL := http://127.0.0.1:$(OBJECT_STORAGE_PORT)
+run: export AWS_ACCESS_KEY_ID := waymark-local
+run: export AWS_SECRET_ACCESS_KEY := waymark-local
+endif
 
 $(BIN)/.installed: pyproject.toml package.json
 	$(PYTHON) -m venv $(VENV)
@@ -60,15 +72,30 @@ localstripe: install
 	  echo "localstripe on http://127.0.0.1:$(LOCALSTRIPE_PORT) (log: .data/localstripe.log)"; \
 	fi
 
-run: seed localstripe
+# Started only without a real bucket; left alone if it is still running from the last `make run`
+# (it holds the logos uploaded since).
+object-storage: install
+	@mkdir -p .data
+	@if [ -n "$(LOCAL_OBJECT_STORAGE)" ]; then \
+	  if [ -f .data/object-storage.pid ] && kill -0 $$(cat .data/object-storage.pid) 2>/dev/null; then \
+	    echo "Object storage already running (pid $$(cat .data/object-storage.pid))"; \
+	  else \
+	    $(PY) -m config.object_storage_server --host 127.0.0.1 --port $(OBJECT_STORAGE_PORT) \
+	      --bucket waymark-media > .data/object-storage.log 2>&1 & \
+	    echo $$! > .data/object-storage.pid; \
+	    echo "Object storage on http://127.0.0.1:$(OBJECT_STORAGE_PORT), in memory (log: .data/object-storage.log)"; \
+	  fi; \
+	fi
+
+run: seed localstripe object-storage
 	@echo "Control plane: http://localhost:$(PORT)/   Clients: http://essex.localhost:$(PORT)/  http://south-wales.localhost:$(PORT)/"
-	@echo "Stop with Ctrl-C, then \`make stop\` for localstripe and the embedded PostgreSQL."
+	@echo "Stop with Ctrl-C, then \`make stop\` for localstripe, object storage and the embedded PostgreSQL."
 	@echo $$$$ > .data/runserver.pid; exec $(PY) manage.py runserver 0.0.0.0:$(PORT)
 
 # Stops what `make run` started: the server (if still running, e.g. from another terminal),
-# localstripe and the embedded PostgreSQL, which otherwise outlives the server by design.
+# localstripe, object storage and the embedded PostgreSQL, which otherwise outlive the server.
 stop:
-	@for name in runserver localstripe; do \
+	@for name in runserver localstripe object-storage; do \
 	  if [ -f .data/$$name.pid ]; then \
 	    pid=$$(cat .data/$$name.pid); \
 	    pkill -TERM -P $$pid 2>/dev/null; kill -TERM $$pid 2>/dev/null && echo "Stopped $$name ($$pid)."; \
@@ -101,10 +128,12 @@ bench: setup
 bench-http: setup
 	$(PY) bench/http_load.py
 
-# The failover drill: a primary and its streaming replica, PgBouncer, HAProxy, two gunicorn and a
-# Celery worker, all private and on loopback; the primary is killed mid-load and the replica
-# promoted. Installs pgbouncer and haproxy from Debian when missing (as root). DRILL_ARGS=--short
-# is the CI's few-hundred-booking run.
+# The failover drill: a primary and its streaming replica, PgBouncer, HAProxy, two gunicorn, a
+# Celery worker and beat, Redis, localstripe and an S3 store, each on its own host (a network
+# namespace, bench/netns_hosts.py; as root), or all on loopback (DRILL_ARGS=--loopback, and the
+# fallback without root); the primary is killed mid-load and the replica promoted. Installs
+# pgbouncer, haproxy and redis-server from Debian when missing (as root). DRILL_ARGS=--short is
+# the CI's few-hundred-booking run.
 scale-drill: setup
 	$(PY) bench/scale_drill.py $(DRILL_ARGS)
 

@@ -2,6 +2,7 @@
 details and phone-line hours shown on its site, and its logo. Each is one durable transaction
 with its audit row; problems are a ValidationError keyed by the form field."""
 
+import logging
 import re
 import secrets
 
@@ -10,6 +11,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from audit.services import record
+from integrations.object_storage import STORAGE_ERRORS
 
 from .models import ClientOrganisation
 from .opening_hours import DAYS
@@ -17,6 +19,7 @@ from .opening_hours import DAYS
 BRANDING_FIELDS = ("display_name_en", "display_name_cy", "primary_colour", "contact_phone",
                    "contact_email", "opening_hours")
 _HH_MM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+logger = logging.getLogger(__name__)
 
 
 def _errors(**fields) -> ValidationError:
@@ -66,7 +69,12 @@ def set_logo(organisation_id, upload, *, actor, ip_address=None):
                 organisation.logo = ""
             else:
                 upload.seek(0)
-                organisation.logo.save(name, upload, save=False)
+                try:
+                    organisation.logo.save(name, upload, save=False)
+                except STORAGE_ERRORS as error:  # object storage away: say so, change nothing
+                    logger.warning("logo not stored for %s: %r", organisation.schema_name, error)
+                    raise _errors(logo=_("The logo could not be saved. Try again later.")
+                                  ) from error
                 stored = organisation.logo.name
             organisation.save(update_fields=["logo"])
             record(actor=actor, action="organisation.logo_changed", obj=organisation,
@@ -74,11 +82,21 @@ def set_logo(organisation_id, upload, *, actor, ip_address=None):
                    after={"logo": organisation.logo.name or None}, ip_address=ip_address)
     except Exception:
         if stored:  # nothing half-written: a change that did not commit leaves no file
-            ClientOrganisation.logo.field.storage.delete(stored)
+            _delete_file(stored)
         raise
     if old:
-        organisation.logo.storage.delete(old)
+        _delete_file(old)
     return organisation
+
+
+def _delete_file(name: str) -> None:
+    """Delete a logo file no row names any more. If the store is away the file stays behind,
+    unreferenced and unserved (the row is what counts); that is no reason to fail a change
+    that has already been made."""
+    try:
+        ClientOrganisation.logo.field.storage.delete(name)
+    except STORAGE_ERRORS as error:
+        logger.warning("logo file %s left in storage: %r", name, error)
 
 
 def _checked_logo(upload) -> str:

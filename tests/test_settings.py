@@ -135,17 +135,33 @@ def test_make_run_gives_the_server_its_ports_for_localstripe_and_links(tmp_path)
     (tmp_path / "Makefile").write_text((ROOT / "Makefile").read_text())
     (tmp_path / ".data").mkdir()
     python = tmp_path / "python"
-    python.write_text('#!/bin/sh\necho "$@ LOCALSTRIPE_PORT=$LOCALSTRIPE_PORT PUBLIC_PORT=$PUBLIC_PORT"\n')
+    python.write_text('#!/bin/sh\necho "$@ LOCALSTRIPE_PORT=$LOCALSTRIPE_PORT PUBLIC_PORT=$PUBLIC_PORT'
+                      ' AWS_S3_ENDPOINT_URL=$AWS_S3_ENDPOINT_URL'
+                      ' AWS_STORAGE_BUCKET_NAME=$AWS_STORAGE_BUCKET_NAME"\n')
     python.chmod(0o755)
-    result = subprocess.run(["make", "-o", "seed", "-o", "localstripe", "run", f"PY={python}",
-                             "PORT=8123", "LOCALSTRIPE_PORT=8424"], cwd=tmp_path,
+    result = subprocess.run(["make", "-o", "seed", "-o", "localstripe", "-o", "object-storage",
+                             "run", f"PY={python}", "PORT=8123", "LOCALSTRIPE_PORT=8424",
+                             "OBJECT_STORAGE_PORT=8434"], cwd=tmp_path,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert ("manage.py runserver 0.0.0.0:8123 LOCALSTRIPE_PORT=8424 PUBLIC_PORT=8123"
+            " AWS_S3_ENDPOINT_URL=http://127.0.0.1:8434 AWS_STORAGE_BUCKET_NAME=waymark-media"
             in result.stdout)
     plan = subprocess.run(["make", "-n", "localstripe", "LOCALSTRIPE_PORT=8424", "-o", "install"],
                           cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert "config.localstripe_server --port 8424" in plan.stdout
+    plan = subprocess.run(["make", "-n", "object-storage", "OBJECT_STORAGE_PORT=8434",
+                           "-o", "install"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=60)
+    assert "config.object_storage_server --host 127.0.0.1 --port 8434" in plan.stdout
+    # A real bucket in the environment is used as it is: no local server, no endpoint.
+    result = subprocess.run(["make", "-o", "seed", "-o", "localstripe", "-o", "install", "run",
+                             f"PY={python}", "PORT=8123"], cwd=tmp_path,
+                            env={**os.environ, "AWS_STORAGE_BUCKET_NAME": "real-bucket"},
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "Object storage on" not in result.stdout
+    assert ("AWS_S3_ENDPOINT_URL= AWS_STORAGE_BUCKET_NAME=real-bucket" in result.stdout)
 
 
 def test_make_stop_stops_the_server_localstripe_and_the_embedded_postgres(tmp_path):

@@ -1,19 +1,24 @@
 """The client site shell: start page, accessibility statement, privacy notice, contact, the
 client's logo and the language choice."""
 
+import io
+import logging
 import mimetypes
 
 from django.conf import settings
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from config.headers import public_page
+from integrations.object_storage import STORAGE_ERRORS
 from tenants.accessibility_statement import statement_context
 from tenants.opening_hours import opening_week
 
 from .taking_bookings import while_taking_bookings
+
+logger = logging.getLogger(__name__)
 
 
 @public_page
@@ -54,12 +59,21 @@ def logo(request):
     organisation = request.tenant
     if not organisation.logo:
         raise Http404
-    try:
-        image = organisation.logo.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
     content_type = mimetypes.guess_type(organisation.logo.name)[0] or "application/octet-stream"
-    response = FileResponse(image, content_type=content_type)
+    try:
+        # Read whole (a logo is at most 512 KB) so that a store that is away fails here, where
+        # it can be answered, and not half-way through the response.
+        with organisation.logo.open("rb") as image:
+            data = image.read()
+    except FileNotFoundError:  # e.g. development's in-memory object storage was restarted
+        raise Http404 from None
+    except STORAGE_ERRORS as error:
+        logger.warning("logo of %s unavailable: %r", organisation.schema_name, error)
+        unavailable = HttpResponse(status=503, content_type="text/plain")
+        unavailable["Retry-After"] = "60"
+        unavailable["Cache-Control"] = "no-store"
+        return unavailable
+    response = FileResponse(io.BytesIO(data), content_type=content_type)
     response["Cache-Control"] = "public, max-age=86400"
     return response
 

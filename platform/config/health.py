@@ -1,14 +1,18 @@
 """Health on every host. /healthz is liveness: this process answers requests (restart it if
 not); it touches nothing else, so a database outage does not get every web host restarted.
 /readyz is readiness: can we reach the database, Redis (the cache) and the Celery broker (send
-no traffic here if not); with ?worker=1 it also round-trips a task through a worker."""
+no traffic here if not); with ?worker=1 it also round-trips a task through a worker. With S3
+configured it also reports the object storage (one HEAD of the bucket), without failing on it."""
 
 import time
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.files.storage import storages
 from django.db import connection
 from django.http import JsonResponse
+
+from integrations.object_storage import S3_BACKEND, head_bucket
 
 
 def _check(probe) -> dict:
@@ -66,12 +70,21 @@ def platform_checks() -> dict:
     return {"database": _check(_database), "cache": _check(_cache), "broker": _check(_broker)}
 
 
+def _object_storage():
+    head_bucket(storages["default"])
+
+
 def readyz(request):
     checks = platform_checks()
     if request.GET.get("worker") == "1":
         # Optional: only when asked, since it waits for a worker to answer.
         checks["worker"] = _check(_worker)
     healthy = all(check["ok"] for check in checks.values())
+    if settings.STORAGES["default"]["BACKEND"] == S3_BACKEND:
+        # Reported, but not a reason to take this host out of service: every host shares the
+        # bucket and only logos live there, so sending no traffic anywhere would turn a missing
+        # logo into no service at all.
+        checks["object_storage"] = {**_check(_object_storage), "required": False}
     tenant = getattr(request, "tenant", None)
     body = {
         "status": "ok" if healthy else "unhealthy",

@@ -4,6 +4,7 @@ Unset service URLs fall back to embedded defaults for development: pgserver for 
 eager Celery and the database cache for Redis, localstripe for Stripe, files for e-mail.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -89,9 +90,21 @@ TENANT_LIMIT_SET_CALLS = True
 # Host → client remembered per process for this long at most (tenants/routing_cache.py: every
 # change to a domain or a client is seen at the next request anyway); 0 switches it off.
 TENANT_ROUTING_CACHE_SECONDS = int(env_str("TENANT_ROUTING_CACHE_SECONDS", "60"))
+# The public site's "taking bookings yet?" answer remembered per client at most this long
+# (booking/services/setup_checklist.py: every change through the ORM is seen at the next request
+# anyway); 0 switches it off.
+TAKING_BOOKINGS_CACHE_SECONDS = int(env_str("TAKING_BOOKINGS_CACHE_SECONDS", "60"))
 # migrate_schemas skips client schemas that already record every migration on disk, whichever
 # --executor runs the rest (tenants/migration_executor.py).
 GET_EXECUTOR_FUNCTION = "tenants.migration_executor.get_executor"
+# ...and renders the migration state once per process, not once per schema (tenants/schema_migrate.py).
+TENANT_BASE_MIGRATE_COMMAND = "tenants.schema_migrate.Command"
+# `--executor=multiprocessing` migrates this many client schemas at once: one per core by default
+# (a schema's migrate is mostly Python building the migration state, so more than the cores buys
+# nothing).
+TENANT_MULTIPROCESSING_MAX_PROCESSES = int(
+    env_str("MIGRATION_PROCESSES", str(len(os.sched_getaffinity(0))))
+)
 
 MIDDLEWARE = [
     "config.log_context.RequestContextMiddleware",
@@ -293,6 +306,17 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
+# Uploads (client logos) go to object storage when a bucket is named, so web hosts keep nothing
+# on their own disk (docs/deployment.md, "Object storage"); AWS_S3_ENDPOINT_URL names an
+# S3-compatible server (`make run` starts one). boto3 reads AWS_ACCESS_KEY_ID and
+# AWS_SECRET_ACCESS_KEY (or an instance role) itself. Unset: files under MEDIA_ROOT.
+AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME")
+if AWS_STORAGE_BUCKET_NAME:
+    from integrations.object_storage import S3_BACKEND, storage_options
+
+    STORAGES["default"] = {"BACKEND": S3_BACKEND, "OPTIONS": storage_options(
+        bucket=AWS_STORAGE_BUCKET_NAME, endpoint_url=env_str("AWS_S3_ENDPOINT_URL"),
+        region=env_str("AWS_S3_REGION_NAME", "eu-west-2"))}
 MEDIA_ROOT = env_str("MEDIA_ROOT", str(DATA_DIR / "media"))
 MEDIA_URL = "/media/"
 

@@ -39,6 +39,9 @@ test_environment = {
     "EMAIL_URL": "locmem://",
     # Django's test client and live_server speak plain HTTP.
     "SECURE_SSL_REDIRECT": "0",
+    # Uploads are files under the test's MEDIA_ROOT, even in a shell that names a real bucket
+    # (empty counts as unset); tests/storage points them at a local S3-compatible server.
+    "AWS_STORAGE_BUCKET_NAME": "",
 }
 if os.environ.get("REDIS_URL"):
     test_environment["REDIS_URL"] = redis_url_for_worker(os.environ["REDIS_URL"],
@@ -52,6 +55,8 @@ with mock.patch.dict(os.environ, test_environment):
 # transactional test's flush), which a remembered host would not see: every request looks its
 # host up. tests/test_routing_cache.py switches the cache on.
 TENANT_ROUTING_CACHE_SECONDS = 0
+# Likewise the set-up gate's answer (tests/booking/test_setup_gate_cache.py switches it on).
+TAKING_BOOKINGS_CACHE_SECONDS = 0
 # Secure cookies are for HTTPS, and the suite serves plain HTTP.
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
