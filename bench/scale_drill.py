@@ -1,22 +1,40 @@
-"""Failover drill: people book and pay through HAProxy, two gunicorn web processes, PgBouncer
+"""Failover drill: people book and pay through HAProxy, two gunicorn web hosts, PgBouncer
 (session mode) and a primary PostgreSQL with a streaming replica; the primary is killed mid-load,
 the replica promoted and PgBouncer re-pointed at it; then the database is asked whether any
-booking was lost or doubled.
+booking was lost or doubled, and the web hosts whether they kept anything.
 
 Run it:
 
     .venv/bin/python bench/scale_drill.py            # about 600 bookings (several minutes)
-    .venv/bin/python bench/scale_drill.py --short    # 200 bookings: 7.6 min measured at load 10-12
+    .venv/bin/python bench/scale_drill.py --short    # 200 bookings, for CI
+    .venv/bin/python bench/scale_drill.py --loopback # every process on this machine's loopback
     make scale-drill                                 # the full run, installing what is missing
 
-Everything runs on loopback ports from a temporary directory, removed at the end: a private
-PostgreSQL 15 primary (Debian's binaries, fsync on, synchronous replication to the replica
-unless --async), its replica (pg_basebackup -R), PgBouncer in session mode in front of the
-primary (the app's DATABASE_URL), the replica as DATABASE_REPLICA_URL (the report pages'
-reads), localstripe, two gunicorn processes as docker/Dockerfile runs them (DEBUG off) behind
-HAProxy, and a Celery worker. The Redis is the machine's, database BENCH_REDIS_URL (default
-redis://127.0.0.1:6379/12), emptied first. Set-up is bench/http_load.py's: one client, card
-payments on, 24-seat course dates, an offer for each person.
+Hosts mode (the default, as root): every host is a network namespace of its own on this machine
+(bench/netns_hosts.py: veths into a bridge in a "switch" namespace, 10.87.0.0/24, nothing bound
+in the root namespace): lb (HAProxy on :80), web1 and web2 (one gunicorn each, the production
+settings, DEBUG off, each with its own empty MEDIA_ROOT and TMPDIR), worker (Celery worker and
+beat), db (the primary and PgBouncer), db2 (the replica), svc (a private redis-server for the
+cache and the broker, localstripe, and moto_server as the S3-compatible object store the logos
+go to through django-storages), client (this script again, `--in-hosts`: the set-up, the people,
+the staff members and the checks). localstripe's webhook goes to the LB's address, as Stripe
+would reach the public endpoint; PLATFORM_DOMAIN is that address, so the drill's client is
+drill.10.87.0.2. Without root or `ip` the drill says so and runs in loopback mode.
+
+Loopback mode (--loopback, or the fallback): the same processes on free loopback ports, in a
+temporary directory removed at the end. Redis is BENCH_REDIS_URL if set, else a private
+redis-server on a free loopback port.
+
+Either way: a private PostgreSQL 15 primary (Debian's binaries, fsync on, synchronous
+replication to the replica unless --async), its replica (pg_basebackup -R), PgBouncer in session
+mode in front of the primary (the app's DATABASE_URL), the replica as DATABASE_REPLICA_URL (the
+report pages' reads). Set-up is bench/http_load.py's: one client, card payments on, 24-seat
+course dates, an offer for each person.
+
+Statelessness, before the load: a client administrator signs in on web1's address directly and
+the same session cookie is used on web2's; the administrator uploads a logo through the LB (the
+branding page), and web1 and web2 must each serve those same bytes. After the drill, every web
+host's MEDIA_ROOT must still be empty.
 
 The load: PEOPLE threads walk the whole journey (find, where, dates, details, check, pay page,
 a card token from localstripe as Stripe.js would get it, the card POST, the return page, the
@@ -42,10 +60,12 @@ Figures go to stdout, progress to stderr.
 """
 
 import argparse
+import io
 import json
 import os
 import queue
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -56,6 +76,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import http_load  # noqa: I001 - sets PLATFORM_DOMAIN before harness sets Django up
+import netns_hosts
 from harness import ROOT, bench_database, log
 
 sys.path.insert(0, str(ROOT))
@@ -64,18 +85,33 @@ from tests.private_services import (  # noqa: E402
     PrivatePgBouncer,
     PrivatePostgres,
     free_port,
+    give_to_postgres,
     wait_for_port,
 )
 
 DATABASE = "waymark_bench_drill"
-DEFAULT_REDIS = "redis://127.0.0.1:6379/12"
 CAPACITY = http_load.CAPACITY
 RETRY_FOR = 60.0
 PAUSE = 0.25
 GOAL_REFUSAL_SECONDS = 30.0
+# The drill's own, kept between runs so collectstatic copies only what changed; not
+# bench/http_load.py's, which another bench may be rewriting (its manifest with it) meanwhile.
+STATIC_CACHE = Path(tempfile.gettempdir()) / "waymark-scale-drill-static"
+BUCKET = "waymark-drill-media"
+S3_REGION = "eu-west-2"
+S3_KEY, S3_SECRET = "drill", "drill-not-a-secret"  # noqa: S105 - moto accepts any pair
+LOGO_PAGE = "/manage/configure/branding/"
+ADMIN_EMAIL = "client-admin@drill.example"
+# localstripe's own module binds 127.0.0.1; on a host of its own it must bind that host's
+# address, so aiohttp's run_app is given it (the module itself is left as it is).
+LOCALSTRIPE = (
+    "import sys; from aiohttp import web; run = web.run_app; "
+    "web.run_app = lambda app, **kw: run(app, **{**kw, 'host': sys.argv[1]}); "
+    "from config.localstripe_server import serve; serve(int(sys.argv[2]), None)"
+)
 
 
-def parse_args():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--short", action="store_true", help="about 200 bookings, for CI")
     parser.add_argument("--bookings", type=int, help="bookings to attempt (600; --short 200)")
@@ -95,17 +131,23 @@ def parse_args():
         action="store_true",
         help="the app on host=primary,replica target_session_attrs=read-write, no PgBouncer",
     )
-    args = parser.parse_args()
+    parser.add_argument(
+        "--loopback", action="store_true", help="every process on this machine's loopback, no namespaces"
+    )
+    # The hosts mode's second half: this script again, run on the client host.
+    parser.add_argument("--in-hosts", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--fallback", default="", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
     args.bookings = args.bookings or (200 if args.short else 600)
     return args
 
 
 def ensure_packages() -> None:
-    """PgBouncer and HAProxy from Debian, installed when missing (as root), as .ci/run does for
-    chromium."""
+    """PgBouncer, HAProxy and redis-server from Debian, installed when missing (as root), as
+    .ci/run does for chromium."""
     missing = [
         name
-        for name, path in (("pgbouncer", PGBOUNCER), ("haproxy", "haproxy"))
+        for name, path in (("pgbouncer", PGBOUNCER), ("haproxy", "haproxy"), ("redis-server", "redis-server"))
         if not shutil.which(path) and not Path(path).exists()
     ]
     if not missing:
@@ -116,6 +158,64 @@ def ensure_packages() -> None:
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
     subprocess.run(["apt-get", "install", "-y", "-qq", *missing], check=True, env=env, stdout=subprocess.DEVNULL)
+
+
+class Place:
+    """Where a process runs: an address to bind and reach it on, and the command prefix that
+    puts it there (nothing on loopback; `ip netns exec wm-<host>` on a host)."""
+
+    def __init__(self, name: str, address: str, on: list[str], namespace: str = ""):
+        self.name, self.address, self.on, self.namespace = name, address, on, namespace
+
+
+class Topology:
+    """The places of every part of the drill. Loopback: all 127.0.0.1, free ports. Hosts: one
+    namespace each (bench/netns_hosts.py), each service on its usual port."""
+
+    ROLES = {
+        "lb": "HAProxy",
+        "web1": "gunicorn",
+        "web2": "gunicorn",
+        "worker": "Celery worker and beat",
+        "db": "PostgreSQL primary, PgBouncer",
+        "db2": "PostgreSQL streaming replica",
+        "svc": "redis-server, localstripe, moto_server (S3)",
+        "client": "the people, the staff members, the checks",
+    }
+
+    def __init__(self, hosts: "netns_hosts.Hosts | None"):
+        self.hosts = hosts
+        if hosts is None:
+            self.places = {name: Place(name, "127.0.0.1", []) for name in self.ROLES}
+        else:
+            self.places = {
+                name: Place(name, hosts.addresses[name], hosts.run_on(name), hosts.namespace(name))
+                for name in self.ROLES
+            }
+        self.ports: dict[str, int] = {}
+
+    @property
+    def mode(self) -> str:
+        return "hosts" if self.hosts else "loopback"
+
+    def __getitem__(self, name: str) -> Place:
+        return self.places[name]
+
+    def port(self, service: str, usual: int) -> int:
+        # On loopback every service shares one address, so each takes a free port.
+        self.ports[service] = usual if self.hosts else free_port()
+        return self.ports[service]
+
+    def base(self, place: str, port: int) -> str:
+        address = self[place].address
+        return f"http://{address}" if port == 80 else f"http://{address}:{port}"
+
+    def describe(self) -> list[str]:
+        if self.hosts is None:
+            return ["every process on 127.0.0.1 (loopback mode)"]
+        return [
+            f"{place.namespace:<10} {place.address:<11} {self.ROLES[name]}" for name, place in self.places.items()
+        ] + [f"{netns_hosts.SWITCH:<10} {'(none)':<11} the bridge {netns_hosts.BRIDGE}, one veth per host"]
 
 
 HAPROXY_CONFIG = """global
@@ -131,50 +231,124 @@ defaults
     retries 2
     option redispatch
 frontend web
-    bind 127.0.0.1:{port}
+    bind {address}:{port}
     default_backend app
 backend app
     balance roundrobin
     option httpchk
-    http-check send meth GET uri /healthz hdr Host 127.0.0.1
+    http-check send meth GET uri /healthz hdr Host {check_host}
 {servers}
 """
 
 
 class Stack:
-    """localstripe, two gunicorn processes, HAProxy and a Celery worker, on loopback ports."""
+    """Redis (unless given), moto_server, localstripe, two gunicorn processes, HAProxy, and a
+    Celery worker and beat, each at its place."""
 
-    def __init__(self, work: Path, env: dict, workers: int):
-        self.work, self.env, self.workers = work, env, workers
+    def __init__(self, topology: Topology, work: Path, env: dict, workers: int):
+        self.topology, self.work, self.env, self.workers = topology, work, env, workers
         self.processes: list[subprocess.Popen] = []
+        self.media: dict[str, Path] = {}
+        self.tmp: dict[str, Path] = {}
 
-    def _start(self, name: str, command: list[str]) -> subprocess.Popen:
+    def _start(self, name: str, place: Place, command: list[str], env: dict | None = None) -> subprocess.Popen:
         output = open(self.work / f"{name}.log", "w")  # noqa: SIM115 - closed with the process
-        process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=output, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [*place.on, *command], cwd=ROOT, env=env or self.env, stdout=output, stderr=subprocess.STDOUT
+        )
         self.processes.append(process)
         return process
 
-    def start(self) -> tuple[str, str]:
+    def start_services(self, redis_url: str | None) -> str:
+        """The svc host's: a private redis-server unless `redis_url` is given, and the object
+        store with its bucket. Returns the Redis URL."""
+        svc = self.topology["svc"]
+        if not redis_url:
+            port = self.topology.port("redis", 6379)
+            (self.work / "redis").mkdir()
+            self._start(
+                "redis",
+                svc,
+                [
+                    "redis-server",
+                    "--bind",
+                    svc.address,
+                    "--port",
+                    str(port),
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--protected-mode",
+                    "no",
+                    "--dir",
+                    str(self.work / "redis"),
+                ],
+            )
+            wait_for_port(port, host=svc.address)
+            redis_url = f"redis://{svc.address}:{port}/0"
+        port = self.topology.port("s3", 5000)
+        self._start(
+            "moto", svc, [str(Path(sys.executable).parent / "moto_server"), "-H", svc.address, "-p", str(port)]
+        )
+        self.s3_endpoint = self.topology.base("svc", port)
+        wait_for_port(port, seconds=60, host=svc.address)
+        self.s3().create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": S3_REGION})
+        self.env.update(
+            AWS_STORAGE_BUCKET_NAME=BUCKET,
+            AWS_S3_ENDPOINT_URL=self.s3_endpoint,
+            AWS_ACCESS_KEY_ID=S3_KEY,
+            AWS_SECRET_ACCESS_KEY=S3_SECRET,
+            AWS_S3_REGION_NAME=S3_REGION,
+        )
+        return redis_url
+
+    def s3(self):
+        import boto3
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.s3_endpoint,
+            region_name=S3_REGION,
+            aws_access_key_id=S3_KEY,
+            aws_secret_access_key=S3_SECRET,
+        )
+
+    def bucket_keys(self) -> list[str]:
+        return [item["Key"] for item in self.s3().list_objects_v2(Bucket=BUCKET).get("Contents", [])]
+
+    def start(self) -> tuple[str, str, list[str]]:
         python = sys.executable
         bin_dir = Path(python).parent
-        stripe_port, front = free_port(), free_port()
-        stripe_base = f"http://127.0.0.1:{stripe_port}"
+        top = self.topology
+        svc, lb = top["svc"], top["lb"]
+        stripe_port = top.port("localstripe", 8420)
+        stripe_base = top.base("svc", stripe_port)
         self.env["STRIPE_API_BASE"] = stripe_base
-        log(f"collectstatic (the manifest storage) into {http_load.STATIC_CACHE}")
+        log(f"collectstatic (the manifest storage) into {STATIC_CACHE}")
         subprocess.run(
             [python, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=self.env, check=True
         )
-        self._start("localstripe", [python, "-m", "config.localstripe_server", "--port", str(stripe_port)])
+        self._start("localstripe", svc, [python, "-c", LOCALSTRIPE, svc.address, str(stripe_port)])
         http_load.wait_for(stripe_base + "/v1/tokens")
-        web_ports = [free_port(), free_port()]
-        for number, port in enumerate(web_ports, 1):
+        web_bases = []
+        for number in (1, 2):
+            name = f"web{number}"
+            place, port = top[name], top.port(name, 8000)
+            # Nothing a web host keeps may matter: each has its own, empty, media and temporary
+            # directories, checked again after the drill.
+            self.media[name], self.tmp[name] = self.work / name / "media", self.work / name / "tmp"
+            self.media[name].mkdir(parents=True)
+            self.tmp[name].mkdir()
+            env = {**self.env, "MEDIA_ROOT": str(self.media[name]), "TMPDIR": str(self.tmp[name])}
             self._start(
-                f"web{number}",
+                name,
+                place,
                 [
                     str(bin_dir / "gunicorn"),
                     "config.wsgi:application",
                     "--bind",
-                    f"127.0.0.1:{port}",
+                    f"{place.address}:{port}",
                     "--workers",
                     str(self.workers),
                     "--timeout",
@@ -191,9 +365,13 @@ class Stack:
                     "--error-logfile",
                     "-",
                 ],
+                env=env,
             )
+            web_bases.append(top.base(name, port))
+        worker = top["worker"]
         self._start(
             "worker",
+            worker,
             [
                 str(bin_dir / "celery"),
                 "-A",
@@ -208,19 +386,36 @@ class Stack:
                 "--without-heartbeat",
             ],
         )
-        for port in web_ports:
-            http_load.wait_for(
-                f"http://127.0.0.1:{port}/healthz", headers={"Host": "127.0.0.1", "X-Forwarded-Proto": "https"}
-            )
-        servers = "\n".join(
-            f"    server web{n} 127.0.0.1:{port} check inter 2s fall 3 rise 1" for n, port in enumerate(web_ports, 1)
+        self._start(
+            "beat",
+            worker,
+            [
+                str(bin_dir / "celery"),
+                "-A",
+                "config.celery",
+                "beat",
+                "--loglevel",
+                "WARNING",
+                "--schedule",
+                str(self.work / "beat-schedule"),
+            ],
         )
+        check_host = self.env["PLATFORM_DOMAIN"]
+        for web in web_bases:
+            http_load.wait_for(f"{web}/healthz", headers={"Host": check_host, "X-Forwarded-Proto": "https"})
+        servers = "\n".join(
+            f"    server web{n} {top[f'web{n}'].address}:{top.ports[f'web{n}']} check inter 2s fall 3 rise 1"
+            for n in (1, 2)
+        )
+        front = top.port("lb", 80)
         config = self.work / "haproxy.cfg"
-        config.write_text(HAPROXY_CONFIG.format(port=front, servers=servers))
-        self._start("haproxy", ["haproxy", "-db", "-f", str(config)])
-        wait_for_port(front)
-        base = f"http://127.0.0.1:{front}"
-        http_load.wait_for(base + "/healthz", headers={"Host": "127.0.0.1"})
+        config.write_text(
+            HAPROXY_CONFIG.format(address=lb.address, port=front, check_host=check_host, servers=servers)
+        )
+        self._start("haproxy", lb, ["haproxy", "-db", "-f", str(config)])
+        wait_for_port(front, host=lb.address)
+        base = top.base("lb", front)
+        http_load.wait_for(base + "/healthz", headers={"Host": check_host})
         import requests
 
         requests.post(
@@ -229,10 +424,11 @@ class Stack:
             data={"url": f"{base}/webhooks/stripe/", "secret": http_load.WEBHOOK_SECRET},
         )
         log(
-            f"HAProxy on {base} -> gunicorn on {web_ports} ({self.workers} workers each); "
-            f"localstripe on {stripe_base}; a Celery worker; logs in {self.work}"
+            f"HAProxy on {base} -> gunicorn on {web_bases} ({self.workers} workers each); "
+            f"localstripe on {stripe_base}; object store on {self.s3_endpoint}; a Celery worker and "
+            f"beat; logs in {self.work}"
         )
-        return base, stripe_base
+        return base, stripe_base, web_bases
 
     def stop(self) -> None:
         for process in reversed(self.processes):
@@ -242,6 +438,14 @@ class Stack:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+    def left_on_web_hosts(self) -> dict[str, tuple[int, int]]:
+        """Files under each web host's MEDIA_ROOT and TMPDIR."""
+
+        def files(path: Path) -> int:
+            return sum(1 for p in path.rglob("*") if p.is_file())
+
+        return {name: (files(self.media[name]), files(self.tmp[name])) for name in self.media}
 
 
 class Load:
@@ -271,15 +475,18 @@ def step(load: Load, call, done):
     import requests
 
     deadline = time.monotonic() + RETRY_FOR
+    last = ""
     while time.monotonic() < deadline:
         try:
             response = call()
-        except requests.RequestException:
+        except requests.RequestException as error:
             load.failed()
+            last = f"{type(error).__name__}: {str(error)[:160]}"
             time.sleep(PAUSE)
             continue
         if response.status_code >= 500:
             load.failed()
+            last = f"{response.status_code} {response.request.method} {response.request.path_url}"
             time.sleep(PAUSE)
             continue
         try:
@@ -289,7 +496,7 @@ def step(load: Load, call, done):
         if finished:
             return response
         raise Restart(f"{response.status_code} {response.headers.get('Location', '')}")
-    raise Restart("gave up after 60 s")
+    raise Restart(f"gave up after 60 s (the last: {last})")
 
 
 def redirect_to(prefix):
@@ -474,25 +681,113 @@ def check_database(organisation, session_ids, seen_confirmed) -> dict:
     }
 
 
-def main():  # noqa: C901, PLR0915 - one drill, in the order it runs
-    args = parse_args()
-    ensure_packages()
-    redis_url = os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS)
+def logo_png() -> bytes:
+    from PIL import Image
+
+    data = io.BytesIO()
+    Image.new("RGB", (120, 40), "#6a1b5d").save(data, "PNG")
+    return data.getvalue()
+
+
+def stateless_checks(base: str, web_bases: list[str], host: str) -> dict:
+    """A session made on web1 used on web2; a logo uploaded through the LB served by both."""
+    timings = http_load.Timings()  # not the load's figures
+    on_web1 = http_load.Browser(web_bases[0], host, timings)
+    http_load.sign_in(on_web1, ADMIN_EMAIL)
+    on_web2 = http_load.Browser(web_bases[1], host, timings)
+    on_web2.cookies = dict(on_web1.cookies)
+    signed_in_web2 = on_web2.get("session on web2", "/manage/")
+    through_lb = http_load.Browser(base, host, timings)
+    through_lb.cookies = dict(on_web1.cookies)
+    through_lb.get("branding page", LOGO_PAGE)
+    png = logo_png()
+    upload = through_lb.http.post(
+        base + LOGO_PAGE,
+        data={"csrfmiddlewaretoken": through_lb.csrf, "action": "logo"},
+        files={"logo": ("drill-logo.png", png, "image/png")},
+        headers={
+            "Host": host,
+            "X-Forwarded-Proto": "https",
+            "Referer": f"https://{host}{LOGO_PAGE}",
+            "Origin": f"https://{host}",
+            "Connection": "close",
+        },
+        cookies=dict(through_lb.cookies),
+        allow_redirects=False,
+        timeout=60,
+    )
+    served = []
+    for web in web_bases:
+        response = http_load.Browser(web, host, timings).get("logo", "/branding/logo/")
+        served.append((response.status_code, response.content))
+    return {
+        "session": signed_in_web2.status_code == 200,
+        "session status": signed_in_web2.status_code,
+        "upload status": upload.status_code,
+        "served": [(status, len(body), body == png) for status, body in served],
+        "logo": upload.status_code == 302 and all(status == 200 and body == png for status, body in served),
+        "png bytes": len(png),
+    }
+
+
+def run_drill(args, topology: Topology):  # noqa: C901, PLR0912, PLR0915 - one drill, in order
     began = time.perf_counter()
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        # SystemExit unwinds the try/finally below, which stops every server.
+        signal.signal(sig, lambda number, _frame: sys.exit(128 + number))
+    db, db2 = topology["db"], topology["db2"]
+    network = f"{netns_hosts.SUBNET}.0/24" if topology.hosts else None
+    given_redis = None if topology.hosts else os.environ.get("BENCH_REDIS_URL")
     root = Path(tempfile.mkdtemp(prefix="waymark-drill-"))
-    primary = PrivatePostgres(root, name="primary", max_connections=200, durable=True)
-    replica = PrivatePostgres(root, name="replica", max_connections=200, durable=True)
-    bouncer, stack = None, None
+    give_to_postgres(root)  # PostgreSQL, run as postgres, must reach its directories inside
+    for place in ("db", "db2"):
+        (root / place).mkdir()
+    primary = PrivatePostgres(
+        root / "db",
+        name="primary",
+        max_connections=200,
+        durable=True,
+        address=db.address,
+        port=topology.port("primary", 5432),
+        on=db.on,
+        allow=network,
+    )
+    replica = PrivatePostgres(
+        root / "db2",
+        name="replica",
+        max_connections=200,
+        durable=True,
+        address=db2.address,
+        port=topology.port("replica", 5432),
+        on=db2.on,
+        allow=network,
+    )
+    bouncer, stack, left = None, None, {}
     try:
-        primary.init()
-        primary.start()
+        work = root / "stack"
+        work.mkdir()
+        (work / "settings").mkdir()
+        (work / "settings" / "bench_http_settings.py").write_text(http_load.SETTINGS_WRAPPER)
+        # The platform's own domain is the LB's address, where localstripe sends its webhook.
+        os.environ["PLATFORM_DOMAIN"] = topology["lb"].address
+        env = http_load.server_environment("", "", "", str(STATIC_CACHE), str(work / "settings"), "")
+        env["PLATFORM_DOMAIN"] = topology["lb"].address
+        stack = Stack(topology, work, env, args.workers)
+        redis_url = stack.start_services(given_redis)
+        env["REDIS_URL"] = redis_url
+        # This process's Django uses the same Redis, so what it changes reaches the servers' caches.
+        os.environ["REDIS_URL"] = redis_url
         import redis
 
         redis.Redis.from_url(redis_url).flushdb()
+        primary.init()
+        primary.start()
         with bench_database(primary.url(DATABASE), keep=True):
             from django.db import connection, connections
             from django.utils import timezone
 
+            from accounts.models import Membership, User
+            from accounts.roles import Role
             from booking.models import CourseType, Trainer, Venue
 
             http_load.migrate()
@@ -522,6 +817,8 @@ def main():  # noqa: C901, PLR0915 - one drill, in the order it runs
             warm_offers = http_load.make_offers(nsac, 2 * args.workers * 2, "WARM")
             connection.set_schema_to_public()
             staff_email = http_load.make_staff(organisation)[0]
+            admin = User.objects.create_user(email=ADMIN_EMAIL, password=http_load.STAFF_PASSWORD)
+            Membership.objects.create(user=admin, organisation=organisation, role=Role.CLIENT_ADMIN)
             connections.close_all()
 
             log("replica: pg_basebackup -R from the primary")
@@ -532,37 +829,42 @@ def main():  # noqa: C901, PLR0915 - one drill, in the order it runs
                 # Only now: with no standby yet, every commit would wait for one.
                 primary.psql("ALTER SYSTEM SET synchronous_standby_names = '*'")
                 primary.psql("SELECT pg_reload_conf()")
-            work = root / "stack"
-            work.mkdir()
-            (work / "settings").mkdir()
-            (work / "settings" / "bench_http_settings.py").write_text(http_load.SETTINGS_WRAPPER)
             if args.multihost:
                 # libpq's multi-host string; the settings' DATABASE_URL names only the database.
                 app_url = f"postgres://postgres@/{DATABASE}"
                 via = (
-                    f"libpq host=127.0.0.1,127.0.0.1 port={primary.port},{replica.port} "
+                    f"libpq host={primary.address},{replica.address} port={primary.port},{replica.port} "
                     "target_session_attrs=read-write (no PgBouncer)"
                 )
-            else:
-                bouncer = PrivatePgBouncer(
-                    root, primary.port, pool_mode="session", pool_size=60, query_wait_timeout=10
-                )
-                bouncer.start()
-                app_url = bouncer.url(DATABASE)
-                via = f"PgBouncer 1.18 session mode on :{bouncer.port}, re-pointed on failover"
-            env = http_load.server_environment(
-                app_url, redis_url, "", str(http_load.STATIC_CACHE), str(work / "settings"), str(work / "media")
-            )
-            env["DATABASE_REPLICA_URL"] = replica.url(DATABASE)
-            if args.multihost:
                 env.update(
-                    PGHOST="127.0.0.1,127.0.0.1",
+                    PGHOST=f"{primary.address},{replica.address}",
                     PGPORT=f"{primary.port},{replica.port}",
                     PGTARGETSESSIONATTRS="read-write",
                     PGCONNECT_TIMEOUT="3",
                 )
-            stack = Stack(work, env, args.workers)
-            base, stripe_base = stack.start()
+            else:
+                bouncer = PrivatePgBouncer(
+                    root / "db",
+                    primary.port,
+                    pool_mode="session",
+                    pool_size=60,
+                    query_wait_timeout=10,
+                    address=db.address,
+                    port=topology.port("pgbouncer", 6432),
+                    server_host=primary.address,
+                    on=db.on,
+                )
+                bouncer.start()
+                app_url = bouncer.url(DATABASE)
+                via = f"PgBouncer 1.18 session mode on {db.address}:{bouncer.port}, re-pointed on failover"
+            env["DATABASE_URL"] = app_url
+            env["DATABASE_REPLICA_URL"] = replica.url(DATABASE)
+            base, stripe_base, web_bases = stack.start()
+
+            log("statelessness: a session from web1 on web2; a logo through the LB from both")
+            stateless = stateless_checks(base, web_bases, host)
+            bucket = stack.bucket_keys()
+            log(f"  {stateless}; bucket {bucket}")
 
             log(f"warm-up: {len(warm_offers)} paid bookings")
             warm = Load()
@@ -579,7 +881,9 @@ def main():  # noqa: C901, PLR0915 - one drill, in the order it runs
             for thread in threads:
                 thread.join()
             if warm.outcomes["confirmed (seen by the person)"] != len(warm_offers):
-                raise SystemExit(f"warm-up failed: {warm.outcomes} {warm.timings.errors[:3]}")
+                raise SystemExit(
+                    f"warm-up failed: {warm.outcomes} {dict(warm.timings.statuses)} {warm.timings.errors[:3]}"
+                )
 
             load = Load()
             work_queue: queue.Queue = queue.Queue()
@@ -611,14 +915,14 @@ def main():  # noqa: C901, PLR0915 - one drill, in the order it runs
             timeline["promote"] = time.monotonic()
             replica.promote()
             if bouncer is not None:
-                bouncer.repoint(replica.port)
+                bouncer.repoint(replica.port, replica.address)
             timeline["promoted"] = time.monotonic()
             log(
                 f"replica promoted in {timeline['promoted'] - timeline['promote']:.1f} s"
                 + ("; PgBouncer re-pointed" if bouncer else "")
             )
             # This process's own connection follows, for the checks.
-            connections["default"].settings_dict.update(PORT=replica.port)
+            connections["default"].settings_dict.update(HOST=replica.address, PORT=replica.port)
             for thread in crowd:
                 thread.join(timeout=600)
             stop.set()
@@ -641,13 +945,15 @@ def main():  # noqa: C901, PLR0915 - one drill, in the order it runs
     finally:
         if stack is not None:
             stack.stop()
+            if stack.media:
+                left = stack.left_on_web_hosts()
         if bouncer is not None:
             bouncer.stop()
         for server in (primary, replica):
             try:
                 server.stop()
             except subprocess.CalledProcessError:
-                pass  # already stopped
+                pass  # already stopped, or never started
         errors = sum(
             (root / "stack" / f"web{n}.log").read_text().count("Traceback")
             for n in (1, 2)
@@ -675,18 +981,28 @@ def main():  # noqa: C901, PLR0915 - one drill, in the order it runs
     )
     doubled = len(checked["doubled"]) + len(checked["offers booked twice"]) + len(checked["confirmations not one"])
     print(
-        "Failover drill (bench/scale_drill.py)"
+        f"Failover drill (bench/scale_drill.py), {topology.mode} mode"
         + (" --short" if args.short else "")
         + (" --async" if args.asynchronous else "")
         + (" --multihost" if args.multihost else "")
     )
+    if args.fallback:
+        print(f"  hosts mode not possible here ({args.fallback}): ran in loopback mode instead")
     print(
         f"  HAProxy -> 2 gunicorn ({args.workers} sync workers each, DEBUG off) -> {via}; "
         f"primary + streaming replica (PostgreSQL 15, "
         f"{'asynchronous' if args.asynchronous else 'synchronous'} replication, fsync on); "
-        f"a Celery worker; {os.cpu_count()} CPUs; load average "
+        f"a Celery worker and beat; {os.cpu_count()} CPUs; load average "
         f"{'/'.join(f'{v:.2f}' for v in os.getloadavg())}; total "
         f"{(time.perf_counter() - began) / 60:.1f} min"
+    )
+    print("  hosts:")
+    for line in topology.describe():
+        print(f"    {line}")
+    print(
+        f"  LB {base}; web {', '.join(web_bases)}; Redis {redis_url}; object store "
+        f"{stack.s3_endpoint} (bucket {BUCKET}); localstripe {stripe_base}, its webhook to "
+        f"{base}/webhooks/stripe/"
     )
     print(
         f"  {args.people} people at once; the primary killed (pg_ctl -m immediate) after "
@@ -714,8 +1030,9 @@ def main():  # noqa: C901, PLR0915 - one drill, in the order it runs
     )
     first = f"{first_confirmed:.1f} s" if first_confirmed is not None else "none"
     print(
-        f"  refusal: requests failed (5xx or unanswered) {len(load.failures)}, the last "
-        f"{refusal:.1f} s after the crash; first booking confirmed after the crash {first}"
+        f"  refusal: requests failed (5xx or unanswered) {len(load.failures)} of "
+        f"{len(timings.all())} requests, the last {refusal:.1f} s after the crash; "
+        f"first booking confirmed after the crash {first}"
     )
     print(
         f"  {confirmed / load_seconds:.2f} confirmed bookings/s over the {load_seconds:.0f} s "
@@ -726,14 +1043,90 @@ def main():  # noqa: C901, PLR0915 - one drill, in the order it runs
     )
     http_load.step_table(timings, "per step (the retries included):")
     print()
-    exact = lost == 0 and doubled == 0 and not checked["seats wrong"]
-    print(f"  0 bookings lost or doubled, seats exact: {http_load.verdict(exact)}")
+    served = "; ".join(
+        f"web{n} {status}, {size} bytes, {'identical' if same else 'DIFFERENT'}"
+        for n, (status, size, same) in enumerate(stateless["served"], 1)
+    )
+    print(
+        f"  statelessness: signed in on web1, the same cookie on web2's /manage/ answered "
+        f"{stateless['session status']}; logo ({stateless['png bytes']} bytes) uploaded through "
+        f"the LB answered {stateless['upload status']}, then served by {served}; in the bucket: "
+        f"{', '.join(bucket) or 'nothing'}"
+    )
+    print(
+        "  left on the web hosts after the drill (files in MEDIA_ROOT, in TMPDIR): "
+        + ", ".join(f"{name} {media}, {tmp}" for name, (media, tmp) in left.items())
+    )
+    media_empty = bool(left) and all(media == 0 for media, _tmp in left.values())
+    print()
+    print(f"  0 bookings lost: {http_load.verdict(lost == 0)} ({lost})")
+    print(f"  0 bookings doubled: {http_load.verdict(doubled == 0)} ({doubled})")
+    print(f"  seat counts exact: {http_load.verdict(not checked['seats wrong'])}")
     print(
         f"  refusal under {GOAL_REFUSAL_SECONDS:.0f} s: "
         f"{http_load.verdict(refusal < GOAL_REFUSAL_SECONDS)} ({refusal:.1f} s)"
     )
-    if not exact:
+    print(f"  a session made on web1 works on web2: {http_load.verdict(stateless['session'])}")
+    print(
+        f"  the logo uploaded through the LB served identically by web1 and web2: "
+        f"{http_load.verdict(stateless['logo'])}"
+    )
+    print(f"  every web host's MEDIA_ROOT empty after the drill: {http_load.verdict(media_empty)}")
+    exact = lost == 0 and doubled == 0 and not checked["seats wrong"]
+    if not (exact and stateless["session"] and stateless["logo"] and media_empty):
         sys.exit(1)
+
+
+def hosts_mode(args) -> int:
+    """Builds the hosts, runs this script again on the client host, and always removes them."""
+    hosts = netns_hosts.Hosts()
+    try:
+        hosts.up()
+    except (subprocess.CalledProcessError, RuntimeError, OSError) as error:
+        detail = getattr(error, "stderr", "") or str(error)
+        hosts.down()
+        return fallback(args, f"the namespaces could not be made: {detail.strip()}")
+    log("hosts: " + "; ".join(hosts.describe()))
+    inner = None
+    try:
+        inner = subprocess.Popen(
+            [*hosts.run_on("client"), sys.executable, str(Path(__file__).resolve()), "--in-hosts", *sys.argv[1:]],
+            cwd=ROOT,
+        )
+        return inner.wait()
+    finally:
+        if inner is not None and inner.poll() is None:
+            # Interrupted: the drill's own finally stops its servers; whatever it leaves, the
+            # namespaces' teardown kills.
+            inner.terminate()
+            try:
+                inner.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                inner.kill()
+        hosts.down()
+
+
+def fallback(args, reason: str) -> int:
+    log(f"HOSTS MODE NOT POSSIBLE: {reason}. Running the drill in loopback mode instead.")
+    return subprocess.call(
+        [sys.executable, str(Path(__file__).resolve()), "--loopback", "--fallback", reason, *sys.argv[1:]],
+        cwd=ROOT,
+    )
+
+
+def main():
+    args = parse_args()
+    if args.in_hosts:
+        run_drill(args, Topology(netns_hosts.Hosts()))
+    elif args.loopback:
+        ensure_packages()
+        run_drill(args, Topology(None))
+    else:
+        reason = netns_hosts.unavailable()
+        if reason:
+            sys.exit(fallback(args, reason))
+        ensure_packages()
+        sys.exit(hosts_mode(args))
 
 
 if __name__ == "__main__":

@@ -2,7 +2,9 @@
 primary, or a streaming replica of one made with pg_basebackup -R) and PgBouncer, each in a
 temporary directory on a free loopback port, so the machine's own services are never touched and
 a test may stop, start, promote or re-point them. tests/faults, tests/scale and
-bench/scale_drill.py share them."""
+bench/scale_drill.py share them. The drill's hosts mode puts them on other hosts (network
+namespaces): `address` is what they listen on, `on` the command prefix that runs them there
+(`ip netns exec wm-db`), `allow` the network whose hosts may connect (and replicate)."""
 
 import os
 import pwd
@@ -42,35 +44,55 @@ def give_to_postgres(path: Path) -> None:
         os.chown(path, account.pw_uid, account.pw_gid)
 
 
-def wait_for_port(port: int, seconds: float = 20) -> None:
+def wait_for_port(port: int, seconds: float = 20, host: str = "127.0.0.1") -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            with socket.create_connection((host, port), timeout=0.2):
                 return
         except OSError:
             time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
+    raise RuntimeError(f"nothing listens on {host}:{port}")
 
 
 class PrivatePostgres:
     """One cluster. `root` (a temporary directory) holds its data directory, log and socket.
     `durable` keeps fsync on: a drill that stops a primary wants what it committed to stay."""
 
-    def __init__(self, root: Path, *, name: str = "pgdata", max_connections: int = 100, durable: bool = False):
+    def __init__(
+        self,
+        root: Path,
+        *,
+        name: str = "pgdata",
+        max_connections: int = 100,
+        durable: bool = False,
+        address: str = "127.0.0.1",
+        port: int | None = None,
+        on: tuple = (),
+        allow: str | None = None,
+    ):
         self.root, self.name = root, name
-        self.data, self.port, self.log = root / name, free_port(), root / f"{name}.log"
+        self.data, self.port, self.log = root / name, port or free_port(), root / f"{name}.log"
         self.socket_dir = root
         self.max_connections, self.durable = max_connections, durable
+        self.address, self.on, self.allow = address, tuple(on), allow
 
     def url(self, database: str) -> str:
-        return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
+        return f"postgres://postgres@{self.address}:{self.port}/{database}"
+
+    def _as_postgres(self, *command):
+        return (*self.on, *as_postgres_user(*command))
+
+    def _allow_network(self):
+        if self.allow:
+            with open(self.data / "pg_hba.conf", "a") as hba:
+                hba.write(f"host all all {self.allow} trust\nhost replication all {self.allow} trust\n")
 
     def init(self):
         give_to_postgres(self.socket_dir)
         # initdb's trust pg_hba.conf also lets 127.0.0.1 connect for replication.
         run(
-            *as_postgres_user(PG_BIN / "initdb"),
+            *self._as_postgres(PG_BIN / "initdb"),
             "-D",
             self.data,
             "-U",
@@ -81,15 +103,16 @@ class PrivatePostgres:
             "--no-sync",
             "--no-instructions",
         )
+        self._allow_network()
 
     def init_replica_of(self, primary: "PrivatePostgres"):
         """A streaming replica: a base backup of the running primary, with -R writing
         standby.signal and primary_conninfo, so it follows the primary once started."""
         give_to_postgres(self.socket_dir)
         run(
-            *as_postgres_user(PG_BIN / "pg_basebackup"),
+            *self._as_postgres(PG_BIN / "pg_basebackup"),
             "-h",
-            "127.0.0.1",
+            primary.address,
             "-p",
             primary.port,
             "-U",
@@ -108,7 +131,7 @@ class PrivatePostgres:
         """`options`: more server settings, as `-c name=value ...`."""
         safety = "" if self.durable else " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         run(
-            *as_postgres_user(PG_BIN / "pg_ctl"),
+            *self._as_postgres(PG_BIN / "pg_ctl"),
             "-D",
             self.data,
             "-l",
@@ -117,24 +140,24 @@ class PrivatePostgres:
             "-t",
             "60",
             "-o",
-            f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories="
+            f"-p {self.port} -c listen_addresses={self.address} -c unix_socket_directories="
             f"{self.socket_dir} -c max_connections={self.max_connections}{safety} {options}",
             "start",
         )
 
     def stop(self, mode: str = "fast"):
-        run(*as_postgres_user(PG_BIN / "pg_ctl"), "-D", self.data, "-m", mode, "-w", "stop")
+        run(*self._as_postgres(PG_BIN / "pg_ctl"), "-D", self.data, "-m", mode, "-w", "stop")
 
     def restart(self):
         self.stop()
         self.start()
 
     def promote(self):
-        run(*as_postgres_user(PG_BIN / "pg_ctl"), "-D", self.data, "-w", "-t", "60", "promote")
+        run(*self._as_postgres(PG_BIN / "pg_ctl"), "-D", self.data, "-w", "-t", "60", "promote")
 
     def psql(self, sql: str, database: str = "postgres") -> str:
         return run(
-            PG_BIN / "psql", "-h", "127.0.0.1", "-p", self.port, "-U", "postgres", "-d", database, "-Atc", sql
+            PG_BIN / "psql", "-h", self.address, "-p", self.port, "-U", "postgres", "-d", database, "-Atc", sql
         ).stdout.strip()
 
     def wait_until_replayed(self, primary: "PrivatePostgres", seconds: float = 30) -> None:
@@ -172,25 +195,30 @@ class PrivatePgBouncer:
         pool_size: int = 20,
         name: str = "pgbouncer",
         query_wait_timeout: int = 30,
+        address: str = "127.0.0.1",
+        port: int | None = None,
+        server_host: str = "127.0.0.1",
+        on: tuple = (),
     ):
         self.root, self.name = root, name
-        self.port, self.server_port = free_port(), server_port
+        self.port, self.server_port = port or free_port(), server_port
+        self.address, self.server_host, self.on = address, server_host, tuple(on)
         self.pool_mode, self.pool_size = pool_mode, pool_size
         self.query_wait_timeout = query_wait_timeout
         self.ini, self.pidfile = root / f"{name}.ini", root / f"{name}.pid"
         self.log = root / f"{name}.log"
 
     def url(self, database: str) -> str:
-        return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
+        return f"postgres://postgres@{self.address}:{self.port}/{database}"
 
     def _write_config(self):
         userlist = self.root / f"{self.name}-users.txt"
         userlist.write_text('"postgres" ""\n')
         self.ini.write_text(f"""[databases]
-* = host=127.0.0.1 port={self.server_port}
+* = host={self.server_host} port={self.server_port}
 
 [pgbouncer]
-listen_addr = 127.0.0.1
+listen_addr = {self.address}
 listen_port = {self.port}
 unix_socket_dir =
 auth_type = trust
@@ -214,17 +242,18 @@ pidfile = {self.pidfile}
         if not Path(PGBOUNCER).exists():
             raise RuntimeError("pgbouncer is not installed (apt-get install pgbouncer)")
         self._write_config()
-        run(*as_postgres_user(PGBOUNCER, "-d", self.ini))
-        wait_for_port(self.port)
+        run(*self.on, *as_postgres_user(PGBOUNCER, "-d", self.ini))
+        wait_for_port(self.port, host=self.address)
 
     def admin(self, command: str) -> str:
         """A command on PgBouncer's admin console (SHOW POOLS, RELOAD, ...)."""
         return run(
-            PG_BIN / "psql", "-h", "127.0.0.1", "-p", self.port, "-U", "postgres", "-d", "pgbouncer", "-Atc", command
+            PG_BIN / "psql", "-h", self.address, "-p", self.port, "-U", "postgres", "-d", "pgbouncer", "-Atc", command
         ).stdout.strip()
 
-    def repoint(self, server_port: int):
+    def repoint(self, server_port: int, server_host: str | None = None):
         self.server_port = server_port
+        self.server_host = server_host or self.server_host
         self._write_config()
         self.admin("RELOAD")
 
