@@ -18,6 +18,9 @@ class BookingConfig(AppConfig):
         client_schema_created.connect(add_national_course_types,
                                       dispatch_uid="booking.add_national_course_types")
         register_handler(PAYMENT_EVENTS, settle_payment_event)
+        from .services import setup_checklist
+
+        setup_checklist.connect_signals()
         message_sent.connect(record_sent, dispatch_uid="booking.record_sent")
         message_failed.connect(record_failed, dispatch_uid="booking.record_failed")
         from billing.ledger import register_recount

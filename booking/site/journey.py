@@ -41,6 +41,9 @@ from .taking_bookings import bookings_open_to, not_taking_bookings_page, while_t
 
 JOURNEY = "offer_journey"
 JOURNEY_MINUTES = 30
+# How stale the journey's expiry may be before a page restamps it (so it lasts between 29 and
+# 30 minutes after the last page).
+JOURNEY_RESTAMP_SECONDS = 60
 ACTOR = "offender"
 
 
@@ -66,12 +69,16 @@ def _journey(request) -> dict | None:
         until = timezone.datetime.fromisoformat(state["until"])
     except (KeyError, TypeError, ValueError):
         until = None
-    if until is None or until < timezone.now():
+    now = timezone.now()
+    if until is None or until < now:
         stored.pop()
         return None
-    # Every page visited keeps the journey alive for another 30 minutes.
-    state["until"] = (timezone.now() + timedelta(minutes=JOURNEY_MINUTES)).isoformat()
-    stored.touch()
+    # Every page visited keeps the journey alive for another 30 minutes, restamped at most once
+    # a minute: a page that changes nothing else then does not write the session (issue 13).
+    renewed = now + timedelta(minutes=JOURNEY_MINUTES)
+    if renewed - until >= timedelta(seconds=JOURNEY_RESTAMP_SECONDS):
+        state["until"] = renewed.isoformat()
+        stored.touch()
     return state
 
 

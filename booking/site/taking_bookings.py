@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 
 from accounts.permissions import roles_of
-from booking.services.setup_checklist import setup_checklist, taking_bookings
+from booking.services.setup_checklist import taking_bookings_now
 from tenants.opening_hours import opening_week
 
 
@@ -19,7 +19,7 @@ def bookings_open_to(request) -> bool:
     """Whether this visitor may start a booking: anyone once the client takes bookings, its
     staff before then (flagged for the preview banner)."""
     if not hasattr(request, "_taking_bookings"):
-        request._taking_bookings = taking_bookings(setup_checklist(request.tenant))
+        request._taking_bookings = taking_bookings_now(request.tenant)
     if request._taking_bookings:
         return True
     if roles_of(request.user, request.tenant):
