@@ -41,6 +41,13 @@ class Client:
 def current_client() -> Client:
     """The client whose schema the connection is in (a real tenant, or the one a task or a
     `schema_context` switched to). Never the public schema or the template."""
+    tenant = sending_organisation()
+    domain = client_domains([tenant])[tenant.pk]
+    return Client(tenant, domain, origin(domain))  # the same as site_url(tenant), one query
+
+
+def sending_organisation() -> ClientOrganisation:
+    """current_client's organisation, with its refusals, without the domain's query."""
     schema = connection.schema_name
     if schema == get_public_schema_name():
         raise RuntimeError("Offender e-mails are sent only from a client's schema.")
@@ -49,8 +56,7 @@ def current_client() -> Client:
         tenant = ClientOrganisation.objects.get(schema_name=schema)
     if tenant.is_template:
         raise RuntimeError("The client template never sends e-mail.")
-    domain = client_domains([tenant])[tenant.pk]
-    return Client(tenant, domain, origin(domain))  # the same as site_url(tenant), one query
+    return tenant
 
 
 def _client_url(client: Client, name: str, fallback: str = "/") -> str:
@@ -73,6 +79,23 @@ def _reload_booking(booking: Booking) -> Booking:
                             "transferred_from__session__course_type",
                             "transferred_from__session__venue")
             .get(pk=booking.pk, reference=booking.reference))
+
+
+# Set on a booking by the service that read or wrote it, with its offer, in this transaction
+# (booking.services.seats.read_here): the schema it was read in.
+READ_IN_SCHEMA = "_read_in_schema"
+
+
+def has_no_email(booking: Booking) -> bool:
+    """Whether the booking's offer, as read in this schema, has no e-mail address; checked only
+    when the offer the caller holds has none (else the reload finds out), in one small query.
+    A booking from another client's schema raises Booking.DoesNotExist, as the reload does."""
+    if not Booking.offer.is_cached(booking) or booking.offer.email:
+        return False
+    if getattr(booking, READ_IN_SCHEMA, None) == connection.schema_name:
+        return True  # the booking and its offer were read (or written) in this schema
+    return not (Booking.objects.filter(pk=booking.pk, reference=booking.reference)
+                .values_list("offer__email", flat=True).get())
 
 
 def _reload_offer(offer: Offer) -> Offer:

@@ -27,8 +27,10 @@ from .compose import (
     _reload_offer,
     build_calendar,
     current_client,
+    has_no_email,
     language_of,
     pounds,
+    sending_organisation,
 )
 
 SYSTEM = "system"
@@ -101,6 +103,11 @@ def _queue(message: EmailMultiAlternatives | None, *, offer: Offer, booking: Boo
 def _queue_for_booking(booking: Booking, *, template: str, template_file: str, subject,
                        extra=None, attachments=None, once: bool = True):
     """`subject`, `extra` and `attachments` are callables run under the offer's language."""
+    sending_organisation()  # the public schema and the template refuse, whoever is written to
+    if has_no_email(booking):
+        # Skipped before the reload, the wording and the calendar of a message that cannot go:
+        # in the booking's own transaction, that work was most of its cost.
+        return _queue(None, offer=booking.offer, booking=booking, template=template, once=once)
     client = current_client()
     booking = _reload_booking(booking)
     offer = booking.offer

@@ -22,7 +22,18 @@ from .rules import (
     fee_breakdown,
     policy_snapshot,
 )
-from .seats import HOLD_MINUTES, lock_offer, lock_sessions, new_booking, take_seat, upsert_hold
+from .seats import (
+    HOLD_MINUTES,
+    delete_holds,
+    lock_offer,
+    lock_offer_of,
+    lock_sessions,
+    new_booking,
+    read_here,
+    retrying_reference_clash,
+    take_seat,
+    upsert_hold,
+)
 
 
 @dataclass(frozen=True)
@@ -75,7 +86,7 @@ def place_hold(offer_id, session_id, *, channel: str, actor, now=None,
 def release_hold(offer_id, *, channel: str, actor, now=None) -> None:
     with transaction.atomic(durable=True):
         offer = lock_offer(offer_id)
-        deleted, _rows = Hold.objects.filter(offer=offer).delete()
+        deleted = delete_holds(Hold.objects.filter(offer=offer))
         if deleted:
             log_event(offer, "hold.released", channel=channel, actor=actor, now=now)
 
@@ -119,6 +130,7 @@ def change_contact_details(offer_id, *, email: str, phone: str, language: str, c
         return offer
 
 
+@retrying_reference_clash
 def book(offer_id, *, channel: str, actor, details: ContactDetails | None = None,
          session_id=None, waiver: FeeWaiver | None = None, request_key: str | None = None,
          now=None) -> Booking:
@@ -215,8 +227,7 @@ def confirm_booking(booking_id, *, channel: str, actor, payment: dict | None = N
     if a seat is still free, and otherwise refuses with `session_full` (the caller refunds)."""
     now = now or timezone.now()
     with transaction.atomic(durable=True):
-        offer_id = Booking.objects.values_list("offer_id", flat=True).get(pk=booking_id)
-        offer = lock_offer(offer_id)
+        offer = lock_offer_of(booking_id)
         booking = Booking.objects.select_for_update().get(pk=booking_id)
         if booking.status == Booking.Status.CONFIRMED:
             return booking
@@ -227,6 +238,7 @@ def confirm_booking(booking_id, *, channel: str, actor, payment: dict | None = N
         # The rows just locked are the booking's own: its event's webhook and tallies read them
         # from here rather than each loading them again.
         booking.offer, booking.session = offer, session
+        read_here(booking)
         # Re-check what may have changed while the card was being charged (not the lead time
         # or booking period: a payment a few minutes late is still honoured).
         if session.status != CourseSession.Status.SCHEDULED:

@@ -42,10 +42,12 @@ from .rules import (
 )
 from .seats import (
     HOLD_MINUTES,
+    delete_holds,
     give_back_seat,
     lock_offer,
     lock_sessions,
     new_booking,
+    retrying_reference_clash,
     take_seat,
     upsert_hold,
 )
@@ -122,7 +124,7 @@ def _refund_after_commit(booking: Booking) -> None:
 def drop_move(offer: Offer, move: Booking, *, channel: str, actor, reason: str, now) -> None:
     """A move still waiting for its fee will not be made. Its hold goes; a fee paid for it
     later is refunded by settle_transfer_fee. Inside the caller's transaction, offer locked."""
-    Hold.objects.filter(offer=offer, session_id=move.session_id).delete()
+    delete_holds(Hold.objects.filter(offer=offer, session_id=move.session_id))
     move.status = Booking.Status.CANCELLED
     move.ended_at = now
     move.save(update_fields=["status", "ended_at"])
@@ -139,7 +141,7 @@ def _end_booking(offer: Offer, booking: Booking, *, channel: str, actor, now, af
             transferred_from=booking, status=Booking.Status.TRANSFER_PENDING):
         drop_move(offer, move, channel=channel, actor=actor, now=now,
                   reason="the booking it would have moved was cancelled")
-    Hold.objects.filter(offer=offer).delete()
+    delete_holds(Hold.objects.filter(offer=offer))
     booking.status = Booking.Status.CANCELLED
     booking.ended_at = now
     booking.save(update_fields=["status", "ended_at"])
@@ -179,6 +181,7 @@ def cancel_booking(booking_id, *, channel: str, actor, reason: str = "", now=Non
 # --- Moving -----------------------------------------------------------------------------------
 
 
+@retrying_reference_clash
 def transfer_booking(booking_id, new_session_id, *, channel: str, actor,
                      waiver: FeeWaiver | None = None, now=None) -> Booking:
     """Move a confirmed booking to another date, re-checking every rule; returns the booking on
@@ -365,7 +368,7 @@ def withdraw_offer(offer_id, *, reason: str, actor, channel: str, now=None) -> W
             _end_booking(offer, booking, channel=channel, actor=actor, now=now,
                          after={"reason": reason, "offer_withdrawn": True,
                                 "refund_due_pence": refund})
-        Hold.objects.filter(offer=offer).delete()
+        delete_holds(Hold.objects.filter(offer=offer))
         before = offer.status
         offer.status = Offer.Status.WITHDRAWN
         offer.save(update_fields=["status", "updated_at"])

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import connection, transaction
+from django.db.models import Exists
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -308,9 +309,12 @@ def _settle(payment: Payment, *, organisation, actor, source: str, intent: dict 
                       actor=actor, booking=payment.booking,
                       after={"payment_intent": intent_id, "amount_pence": intent["amount"],
                              "via": source})
+        if payment.kind != Payment.Kind.TRANSFER_FEE:
+            # Read under the offer's lock this transaction already holds (rather than in a
+            # transaction of its own afterwards, locking it again), as _booking_as_paid reads.
+            status, confirmed_by_it = _booking_state(payment)
     if payment.kind == Payment.Kind.TRANSFER_FEE:
         return settle_transfer_fee(payment, organisation=organisation, actor=actor)
-    status, confirmed_by_it = _booking_as_paid(payment)
     if confirmed_by_it:
         return "already_confirmed"
     if status == Booking.Status.PENDING_PAYMENT:
@@ -341,11 +345,16 @@ def _booking_as_paid(payment: Payment) -> tuple[str, bool]:
     settle has either committed, event and all, or not begun."""
     with transaction.atomic(durable=True):
         lock_offer(payment.booking.offer_id)
-        status = Booking.objects.values_list("status", flat=True).get(pk=payment.booking_id)
-        confirmed_by_it = OfferEvent.objects.filter(
-            booking_id=payment.booking_id, kind="booking.confirmed",
-            after__payment__payment_intent=payment.stripe_payment_intent_id).exists()
-    return status, confirmed_by_it
+        return _booking_state(payment)
+
+
+def _booking_state(payment: Payment) -> tuple[str, bool]:
+    """_booking_as_paid's reads; the caller holds the offer's row lock."""
+    confirmed_by_it = Exists(OfferEvent.objects.filter(
+        booking_id=payment.booking_id, kind="booking.confirmed",
+        after__payment__payment_intent=payment.stripe_payment_intent_id))
+    return (Booking.objects.filter(pk=payment.booking_id)
+            .values_list("status", confirmed_by_it).get())
 
 
 def settle_latest_payment(booking: Booking, *, organisation, actor) -> str | None:

@@ -6,14 +6,16 @@ services never wait on each other in a cycle. Seats are counted under the sessio
 the `session_never_overbooked` constraint is the database's last word.
 """
 
+import functools
 import secrets
 
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from booking.models import Booking, CourseSession, Hold, Offer
+from booking.notifications.compose import READ_IN_SCHEMA
 
 from .events import actor_label
 from .rules import BookingRefused
@@ -31,6 +33,16 @@ def lock_offer(offer_id) -> Offer:
     # that course would otherwise queue on).
     return (Offer.objects.select_for_update(of=("self",)).select_related("course_type")
             .get(pk=offer_id))
+
+
+def lock_offer_of(booking_id) -> Offer:
+    """lock_offer for a booking's offer, found in the same statement (a booking's offer never
+    changes, so reading it before the lock is safe)."""
+    try:
+        return (Offer.objects.select_for_update(of=("self",)).select_related("course_type")
+                .get(pk=Booking.objects.filter(pk=booking_id).values("offer_id")[:1]))
+    except Offer.DoesNotExist:
+        raise Booking.DoesNotExist(f"No booking {booking_id}") from None
 
 
 def lock_sessions(*session_ids) -> dict[int, CourseSession]:
@@ -53,24 +65,61 @@ def _new_reference() -> str:
     return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
 
 
+def retrying_reference_clash(service):
+    """Run the service (one durable transaction) again when its new booking drew a reference
+    another booking already has. The unique constraint is the check: rather than a SELECT before
+    every INSERT for a clash of 1 in 32^8 per booking (likely somewhere, over a client's
+    lifetime of bookings, but never twice running), the rare clash rolls the transaction back
+    and it runs once more, with a fresh reference."""
+
+    @functools.wraps(service)
+    def run(*args, **kwargs):
+        for attempt in range(REFERENCE_ATTEMPTS):
+            try:
+                return service(*args, **kwargs)
+            except IntegrityError as error:
+                if "Key (reference)=" not in str(error) or attempt == REFERENCE_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    return run
+
+
+REFERENCE_ATTEMPTS = 3
+
+
+def read_here(booking: Booking) -> Booking:
+    """Mark a booking whose row and offer's row this transaction has read (or written) in the
+    current schema, so that its messages need not read them again to know they are this
+    client's (booking.notifications.compose.has_no_email)."""
+    setattr(booking, READ_IN_SCHEMA, connection.schema_name)
+    return booking
+
+
 def new_booking(offer, session, *, channel, actor, fees, policy, status, now,
                 transferred_from=None, transfer_count=0) -> Booking:
+    """Call only from a service wrapped in `retrying_reference_clash`."""
     label, _user_id = actor_label(actor)
-    reference = _new_reference()
-    while Booking.objects.filter(reference=reference).exists():  # 1 in 32^8: almost never
-        reference = _new_reference()
-    return Booking.objects.create(
-        reference=reference, offer=offer, session=session, channel=channel,
+    return read_here(Booking.objects.create(
+        reference=_new_reference(), offer=offer, session=session, channel=channel,
         status=status, fee_pence=fees["total_pence"], fee_snapshot=fees,
         policy_snapshot=policy, made_by=label, transfer_count=transfer_count,
         transferred_from=transferred_from,
         confirmed_at=now if status == Booking.Status.CONFIRMED else None,
-    )
+    ))
+
+
+def delete_holds(holds) -> int:
+    """Delete the holds of a queryset in one DELETE. QuerySet.delete() first SELECTs them, as
+    django-tenants' post_delete receiver (for any model) makes Django collect rows before
+    deleting; a Hold has no signal of its own, nothing refers to it and nothing cascades from
+    it, so there is nothing to collect."""
+    return holds._raw_delete(holds.db)
 
 
 def take_seat(session: CourseSession, offer: Offer, hold: Hold | None) -> None:
     if hold is not None:
-        Hold.objects.filter(offer=offer).delete()
+        delete_holds(Hold.objects.filter(offer=offer))
     try:
         CourseSession.objects.filter(pk=session.pk).update(seats_booked=F("seats_booked") + 1)
     except IntegrityError as error:

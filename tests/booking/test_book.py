@@ -274,3 +274,21 @@ def test_an_abandoned_payment_does_not_lock_the_person_out(now):
     booking = book(offer.pk, channel="online", actor="online", now=later)
     assert booking.status == Booking.Status.PENDING_PAYMENT
     assert reload(abandoned).status == Booking.Status.CANCELLED
+
+
+def test_a_new_reference_another_booking_has_is_drawn_again(now, monkeypatch):
+    """No look-up before the insert: the unique constraint refuses the clash and the booking's
+    transaction runs again with a fresh reference, leaving nothing of the first try."""
+    from booking.services import seats
+
+    taken = pending_booking(make_offer(now=now), make_session(now=now), now=now).reference
+    drawn = iter([taken, "FRESH234"])
+    monkeypatch.setattr(seats, "_new_reference", lambda: next(drawn))
+    session = make_session(now=now)
+    offer = make_offer(now=now)
+    place_hold(offer.pk, session.pk, channel="online", actor="online", now=now)
+    booking = book(offer.pk, channel="online", actor="online", now=now)
+    assert booking.reference == "FRESH234"
+    assert Booking.objects.filter(offer=offer).count() == 1
+    assert [event.kind for event in events(offer) if event.kind.startswith("booking.")] == [
+        "booking.created"]
