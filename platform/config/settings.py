@@ -411,5 +411,10 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # stripe-python logs two INFO lines per API call (request and response): its errors
+        # reach us as exceptions, and every payment is recorded with its Stripe id in our tables.
+        "stripe": {"level": "WARNING"},
+    },
 }
