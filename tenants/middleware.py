@@ -32,7 +32,6 @@ class ClientOrganisationMiddleware(TenantMainMiddleware):
             return service_problem(request)
 
     def _route(self, request):
-        on_connection = _search_path_on_connection()
         connection.set_schema_to_public()
         try:
             hostname = self.hostname_from_request(request)
@@ -43,7 +42,6 @@ class ClientOrganisationMiddleware(TenantMainMiddleware):
             request.tenant = None
             request.urlconf = settings.PUBLIC_SCHEMA_URLCONF
             set_urlconf(request.urlconf)
-            _keep_search_path(on_connection)
             return None
         domain_model = get_tenant_domain_model()
         try:
@@ -55,10 +53,7 @@ class ClientOrganisationMiddleware(TenantMainMiddleware):
             return self._unavailable(request, "errors/unknown_host.html", 404)
         organisation.domain_url = hostname
         request.tenant = organisation
-        if _search_path_on_connection() is not None:
-            on_connection = None  # the look-up ran in the public schema: that is what is set now
         connection.set_tenant(organisation)
-        _keep_search_path(on_connection)
         self.setup_url_routing(request)
         if organisation.status == ClientOrganisation.Status.SUSPENDED and not request.path.startswith(
             ALWAYS_AVAILABLE_PATHS
@@ -74,24 +69,6 @@ class ClientOrganisationMiddleware(TenantMainMiddleware):
         if status == 503:
             response["Retry-After"] = "3600"
         return response
-
-
-def _search_path_on_connection() -> list[str] | None:
-    """The search_path the database connection holds, as django-tenants last SET it (None when
-    unknown: a new connection, or after a rollback that may have undone the SET)."""
-    return getattr(connection, "search_path_set_schemas", None)
-
-
-def _keep_search_path(on_connection: list[str] | None) -> None:
-    """django-tenants forgets the connection's search_path whenever a schema is chosen, so the
-    first statement of every request was a `SET search_path` (issue 13: one statement in every
-    request, a persistent connection serving the same client again and again). When the
-    connection already holds exactly the path the chosen schema needs, and nothing has run on it
-    since it was read, it is remembered again; django-tenants still forgets it on a rollback or
-    when the connection closes, and any other schema gets its SET as before."""
-    if on_connection is not None and \
-            on_connection == connection._get_cursor_search_paths():
-        connection.search_path_set_schemas = on_connection
 
 
 def early_error(request, *, template: str, status: int, api_message):
