@@ -132,11 +132,12 @@ def is_public_page(request) -> bool:
 
 def phone_lines_banner(request) -> dict:
     """Context processor: `phone_lines_closed` (a PhoneLines) on the public pages of a client
-    site while its phone lines are closed; nothing otherwise."""
+    site while its phone lines are closed; None otherwise (set, not left out: the base layout
+    asks on every page, and a name missing from the context costs a failed lookup)."""
     organisation = getattr(request, "tenant", None)
     if organisation is None or not is_public_page(request):
-        return {}
+        return {"phone_lines_closed": None}
     lines = phone_lines(organisation)
     if lines.is_open:
-        return {}
+        return {"phone_lines_closed": None}
     return {"phone_lines_closed": lines}
