@@ -44,6 +44,12 @@ def pending_booking(organisation, reference="ESX-300001", session_index=0):
     return offer, sessions, booking
 
 
+def find_offer_as_its_person(client, offer):
+    client.post("/book/find/", {"reference": offer.reference, "date_of_birth_0": "27",
+                                "date_of_birth_1": "3", "date_of_birth_2": "1985"},
+                HTTP_HOST="essex.localhost")
+
+
 def signed_event(payload: dict, secret="whsec_test_waymark"):
     body = json.dumps(payload)
     timestamp = int(time.time())
@@ -245,9 +251,7 @@ def test_without_a_merchant_account_the_page_says_pay_by_phone(essex, stripe_api
                                                           stripe_charges_enabled=False)
     with schema_context(essex.schema_name):
         Offer.objects.filter(pk=offer.pk).update(email="sam@example.com")
-    client.post("/book/find/", {"reference": offer.reference, "date_of_birth_0": "27",
-                                "date_of_birth_1": "3", "date_of_birth_2": "1985"},
-                HTTP_HOST="essex.localhost")
+    find_offer_as_its_person(client, offer)
     page = client.get(f"/book/pay/{booking.reference}/", HTTP_HOST="essex.localhost")
     assert page.status_code == 200 and b"Pay by phone" in page.content
     assert b"0300 123 4567" in page.content
@@ -257,9 +261,7 @@ def test_stripe_unreachable_keeps_the_hold_and_says_so(essex, stripe_api, client
     enable_card_payments(essex)
     offer, sessions, booking = pending_booking(essex)
     settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # nothing listens on the discard port
-    client.post("/book/find/", {"reference": offer.reference, "date_of_birth_0": "27",
-                                "date_of_birth_1": "3", "date_of_birth_2": "1985"},
-                HTTP_HOST="essex.localhost")
+    find_offer_as_its_person(client, offer)
     page = client.get(f"/book/pay/{booking.reference}/", HTTP_HOST="essex.localhost")
     assert page.status_code == 503
     assert b"could not reach the payment service" in page.content
@@ -271,9 +273,7 @@ def test_stripe_unreachable_keeps_the_hold_and_says_so(essex, stripe_api, client
 def test_the_card_endpoint_takes_no_amount_and_only_a_token(essex, stripe_api, client):
     enable_card_payments(essex)
     offer, sessions, booking = pending_booking(essex)
-    client.post("/book/find/", {"reference": offer.reference, "date_of_birth_0": "27",
-                                "date_of_birth_1": "3", "date_of_birth_2": "1985"},
-                HTTP_HOST="essex.localhost")
+    find_offer_as_its_person(client, offer)
     client.get(f"/book/pay/{booking.reference}/", HTTP_HOST="essex.localhost")
     url = f"/book/pay/{booking.reference}/card/"
     bad = client.post(url, json.dumps({"token": "4242424242424242", "amount": 1}),
@@ -285,6 +285,30 @@ def test_the_card_endpoint_takes_no_amount_and_only_a_token(essex, stripe_api, c
     with schema_context(essex.schema_name):
         assert Payment.objects.get(booking=booking).amount_pence == 9500
         assert Booking.objects.get(pk=booking.pk).status == "confirmed"
+    # Settled by this request: the script goes straight to the confirmation, no return page.
+    assert good.json()["redirect"] == f"/book/confirmation/{booking.reference}/"
+    assert client.get(good.json()["redirect"], HTTP_HOST="essex.localhost").status_code == 200
+
+
+def test_a_card_paid_after_the_place_went_is_sent_to_the_return_page_that_says_refunded(
+        essex, stripe_api, client):
+    enable_card_payments(essex)
+    offer, sessions, booking = pending_booking(essex)
+    find_offer_as_its_person(client, offer)
+    client.get(f"/book/pay/{booking.reference}/", HTTP_HOST="essex.localhost")
+    with schema_context(essex.schema_name):
+        Hold.objects.filter(offer=offer).update(expires_at=timezone.now() - timedelta(minutes=1))
+        CourseSession.objects.filter(pk=sessions[0].pk).update(seats_booked=20)
+    paid = client.post(f"/book/pay/{booking.reference}/card/",
+                       json.dumps({"token": card_token(stripe_api)}),
+                       content_type="application/json", HTTP_HOST="essex.localhost")
+    assert paid.status_code == 200 and paid.json()["status"] == "succeeded"
+    assert paid.json()["redirect"] == f"/book/pay/{booking.reference}/return/"
+    page = client.get(paid.json()["redirect"], HTTP_HOST="essex.localhost")
+    assert page.status_code == 409 and b"refund" in page.content.lower()
+    with schema_context(essex.schema_name):
+        assert Booking.objects.get(pk=booking.pk).status == "cancelled"
+        assert Refund.objects.filter(payment__booking=booking).count() == 1
 
 
 def test_reconcile_lists_differences(essex, stripe_api):

@@ -41,6 +41,9 @@ PAYMENT_EVENTS = {"payment_intent.succeeded", "payment_intent.payment_failed",
 CARD_TOKEN = re.compile(r"tok_[A-Za-z0-9_]{1,250}")
 # A card attempt still in play: being set up in Stripe, or waiting for the card.
 OPEN_ATTEMPT = (Payment.Status.CREATING, Payment.Status.PENDING)
+# What settling answers when the booking is confirmed (by this payment or, its second payment
+# refunded, by another): the person's next page is the confirmation.
+BOOKING_CONFIRMED = ("confirmed", "already_confirmed", "second_payment_refunded")
 
 
 def merchant_account(organisation) -> str | None:
@@ -159,10 +162,13 @@ def pay_with_card_token(payment_id, token_id: str, *, organisation, actor) -> di
     """Confirm the PaymentIntent with a Stripe.js card token. Returns the intent summary;
     a decline raises gateway.CardDeclined with Stripe's message."""
     payment = Payment.objects.select_related("booking__offer").get(pk=payment_id)
-    return _confirm_with_card_token(payment, token_id, organisation=organisation, actor=actor)
+    return _confirm_with_card_token(payment, token_id, organisation=organisation, actor=actor)[0]
 
 
-def _confirm_with_card_token(payment: Payment, token_id: str, *, organisation, actor) -> dict:
+def _confirm_with_card_token(payment: Payment, token_id: str, *, organisation, actor
+                             ) -> tuple[dict, str]:
+    """Stripe's PaymentIntent after confirming it with the token, and what settling it came to
+    ("" when it did not succeed, so nothing was settled)."""
     account = merchant_account(organisation)
     try:
         intent = gateway.confirm_with_card_token(
@@ -181,9 +187,9 @@ def _confirm_with_card_token(payment: Payment, token_id: str, *, organisation, a
         raise
     if intent["status"] == "succeeded":
         # Stripe's own answer to the confirmation: settled as it is, not asked for again.
-        settle_payment(payment.stripe_payment_intent_id, organisation=organisation, actor=actor,
-                       intent=intent)
-    return intent
+        return intent, settle_payment(payment.stripe_payment_intent_id,
+                                      organisation=organisation, actor=actor, intent=intent)
+    return intent, ""
 
 
 def card_token_in(body: bytes) -> str | None:
@@ -216,6 +222,9 @@ class CardPayment:
     message: str = ""
     # For a decline: the issuer's decline code, else Stripe's error code (card_errors.py words it).
     decline_code: str = ""
+    # The booking is confirmed now, this request having settled the payment (or found it
+    # settled): the page can go straight to the confirmation, with no return page to settle it.
+    booking_confirmed: bool = False
 
 
 def pay_by_card_token(booking_id, token: str, *, organisation, channel: str, actor,
@@ -223,14 +232,16 @@ def pay_by_card_token(booking_id, token: str, *, organisation, channel: str, act
     """Pay the booking's fee with a Stripe.js card token: the PaymentIntent made (or reused),
     then confirmed; a success confirms the booking. A PaymentIntent another submission already
     paid, or a booking it already confirmed, is settled and reported as paid."""
+    settled = ""
     try:
         payment, intent = start_card_payment(booking_id, organisation=organisation,
                                              channel=channel, actor=actor, moto=moto)
         if intent["status"] in gateway.AWAITING_CARD:
-            intent = _confirm_with_card_token(payment, token, organisation=organisation,
-                                              actor=actor)
+            intent, settled = _confirm_with_card_token(payment, token, organisation=organisation,
+                                                       actor=actor)
         elif intent["status"] == "succeeded":
-            settle_payment(intent["id"], organisation=organisation, actor=actor, intent=intent)
+            settled = settle_payment(intent["id"], organisation=organisation, actor=actor,
+                                     intent=intent)
     except gateway.CardDeclined as declined:
         return CardPayment(problem=CardProblem.DECLINED, message=str(declined),
                            decline_code=declined.decline_code or declined.code)
@@ -240,9 +251,10 @@ def pay_by_card_token(booking_id, token: str, *, organisation, channel: str, act
         return CardPayment(problem=CardProblem.UNAVAILABLE)
     except BookingRefused as refused:
         if Booking.objects.filter(pk=booking_id, status=Booking.Status.CONFIRMED).exists():
-            return CardPayment(intent_status="succeeded")
+            return CardPayment(intent_status="succeeded", booking_confirmed=True)
         return CardPayment(problem=CardProblem.BOOKING_REFUSED, message=refused.messages[0])
-    return CardPayment(intent_status=intent["status"], client_secret=intent["client_secret"])
+    return CardPayment(intent_status=intent["status"], client_secret=intent["client_secret"],
+                       booking_confirmed=settled in BOOKING_CONFIRMED)
 
 
 def _payment_to_settle(**lookup) -> Payment | None:

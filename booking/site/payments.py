@@ -14,6 +14,7 @@ from booking.models import Booking, Hold
 from booking.services.card_declines import decline_message
 from booking.services.pay_links import booking_for_link
 from booking.services.payments import (
+    BOOKING_CONFIRMED,
     CardProblem,
     card_token_in,
     merchant_account,
@@ -81,7 +82,10 @@ def card_token(request, booking, *, urls: dict, actor):
     if paid.intent_status == "requires_action":
         return JsonResponse({"status": "requires_action", "client_secret": paid.client_secret,
                              "return": urls["return"]})
-    return JsonResponse({"status": paid.intent_status, "redirect": urls["return"]})
+    # Settled in this request: straight to the confirmation. Anything else (the booking
+    # refunded because its place went, a payment still processing) is the return page's to say.
+    return JsonResponse({"status": paid.intent_status,
+                         "redirect": urls["done"] if paid.booking_confirmed else urls["return"]})
 
 
 def returned(request, booking, *, urls: dict, actor):
@@ -92,7 +96,7 @@ def returned(request, booking, *, urls: dict, actor):
         return redirect(urls["pay"] + "?error=unavailable")
     if outcome is None:
         return redirect(urls["pay"])
-    if outcome in ("confirmed", "already_confirmed", "second_payment_refunded"):
+    if outcome in BOOKING_CONFIRMED:
         return redirect(urls["done"])
     if outcome == "refunded":
         return render(request, "payments/refunded.html", {"booking": booking}, status=409)
