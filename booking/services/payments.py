@@ -70,13 +70,7 @@ def start_card_payment(booking_id, *, organisation, channel: str, actor, moto: b
     tab and request. An attempt whose PaymentIntent Stripe has cancelled, or no longer knows,
     gives way to a fresh one. The amount always comes from the booking, never from the browser;
     the PaymentIntent may already be paid (another tab finished first): the caller settles it."""
-    account = merchant_account(organisation)
-    if account is None:
-        raise BookingRefused(_("Card payments are not available for this service yet."),
-                             "no_merchant_account")
-    if moto and not organisation.allow_moto:
-        raise BookingRefused(_("This client does not allow card details to be taken by phone. "
-                               "Send a payment link instead."), "moto_not_allowed")
+    account = _account_taking_cards(organisation, moto=moto)
     # Twice at most: a closed attempt is replaced by a fresh one, whose PaymentIntent is new.
     for _fresh in range(2):
         attempt = _open_attempt(booking_id, channel=channel, moto=moto)
@@ -84,6 +78,17 @@ def start_card_payment(booking_id, *, organisation, channel: str, actor, moto: b
         if intent is not None:
             return attempt, intent
     raise gateway.PaymentServiceUnavailable("Stripe closed the new PaymentIntent at once")
+
+
+def _account_taking_cards(organisation, *, moto: bool) -> str:
+    account = merchant_account(organisation)
+    if account is None:
+        raise BookingRefused(_("Card payments are not available for this service yet."),
+                             "no_merchant_account")
+    if moto and not organisation.allow_moto:
+        raise BookingRefused(_("This client does not allow card details to be taken by phone. "
+                               "Send a payment link instead."), "moto_not_allowed")
+    return account
 
 
 def _open_attempt(booking_id, *, channel: str, moto: bool) -> Payment:
@@ -232,16 +237,18 @@ def pay_by_card_token(booking_id, token: str, *, organisation, channel: str, act
     """Pay the booking's fee with a Stripe.js card token: the PaymentIntent made (or reused),
     then confirmed; a success confirms the booking. A PaymentIntent another submission already
     paid, or a booking it already confirmed, is settled and reported as paid."""
-    settled = ""
     try:
-        payment, intent = start_card_payment(booking_id, organisation=organisation,
-                                             channel=channel, actor=actor, moto=moto)
-        if intent["status"] in gateway.AWAITING_CARD:
-            intent, settled = _confirm_with_card_token(payment, token, organisation=organisation,
-                                                       actor=actor)
-        elif intent["status"] == "succeeded":
-            settled = settle_payment(intent["id"], organisation=organisation, actor=actor,
-                                     intent=intent)
+        intent, settled = _confirm_recorded_intent(booking_id, token, organisation=organisation,
+                                                   channel=channel, actor=actor, moto=moto)
+        if intent is None:
+            payment, intent = start_card_payment(booking_id, organisation=organisation,
+                                                 channel=channel, actor=actor, moto=moto)
+            if intent["status"] in gateway.AWAITING_CARD:
+                intent, settled = _confirm_with_card_token(payment, token,
+                                                           organisation=organisation, actor=actor)
+            elif intent["status"] == "succeeded":
+                settled = settle_payment(intent["id"], organisation=organisation, actor=actor,
+                                         intent=intent)
     except gateway.CardDeclined as declined:
         return CardPayment(problem=CardProblem.DECLINED, message=str(declined),
                            decline_code=declined.decline_code or declined.code)
@@ -255,6 +262,29 @@ def pay_by_card_token(booking_id, token: str, *, organisation, channel: str, act
         return CardPayment(problem=CardProblem.BOOKING_REFUSED, message=refused.messages[0])
     return CardPayment(intent_status=intent["status"], client_secret=intent["client_secret"],
                        booking_confirmed=settled in BOOKING_CONFIRMED)
+
+
+def _confirm_recorded_intent(booking_id, token: str, *, organisation, channel: str, actor,
+                             moto: bool) -> tuple[dict | None, str]:
+    """The usual card payment: the payment page made the PaymentIntent, so it is confirmed
+    without asking Stripe first what it is (a round trip to Stripe fewer on the person's
+    request). A PaymentIntent another tab paid first comes back as it now is, Stripe having
+    refused to confirm it twice, and is settled. (None, "") when there is no PaymentIntent yet
+    or Stripe has closed it (that attempt is closed too): the caller starts afresh."""
+    _account_taking_cards(organisation, moto=moto)
+    attempt = _open_attempt(booking_id, channel=channel, moto=moto)
+    if attempt.status != Payment.Status.PENDING or attempt.stripe_payment_intent_id is None:
+        return None, ""
+    try:
+        intent, settled = _confirm_with_card_token(attempt, token, organisation=organisation,
+                                                   actor=actor)
+    except gateway.PaymentIntentMissing:
+        _close_attempt(attempt, "Stripe no longer knows this PaymentIntent")
+        return None, ""
+    if intent["status"] == "canceled":
+        _close_attempt(attempt, "The PaymentIntent was cancelled in Stripe")
+        return None, ""
+    return intent, settled
 
 
 def _payment_to_settle(**lookup) -> Payment | None:

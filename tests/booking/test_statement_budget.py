@@ -36,7 +36,9 @@ CARD_BUDGET = 40  # start (the attempt reused), then settle: the payment, its ev
 # (46 → 40: confirm's 3 above; the booking's state read in the payment's own transaction)
 SETTLE_AGAIN_BUDGET = 5  # the return page or the webhook after the card settled: reads only
 # (6 → 5: the booking's status and its confirming event read in one statement)
-STRIPE_CALLS_CARD = 4  # retrieve the attempt's intent; localstripe's token, update, confirm
+# localstripe's token, update, confirm (4 → 3: the attempt's PaymentIntent is confirmed without
+# retrieving it first; with Stripe itself, one call: confirm with the token)
+STRIPE_CALLS_CARD = 3
 STRIPE_CALLS_SETTLE_AGAIN = 0
 
 

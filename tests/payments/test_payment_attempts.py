@@ -9,6 +9,7 @@ from booking.models import Booking, OfferEvent, Payment
 from booking.services.bookings import book, place_hold
 from booking.services.pay_links import pay_link_token
 from booking.services.payments import start_card_payment
+from integrations import stripe_gateway as gateway
 
 from ..conftest import enable_card_payments
 from ..journey_data import make_journey_data
@@ -117,3 +118,64 @@ def test_a_payment_page_opened_after_another_tab_paid_settles_instead_of_asking_
         assert list(Payment.objects.filter(booking=booking).values_list("pk", "status")) == [
             (payment.pk, "succeeded")]
     assert len(intents_in_stripe(stripe_api)) == 1
+
+
+# The card request confirms the attempt's PaymentIntent without retrieving it first: each way
+# Stripe may have moved on since the payment page still ends in one payment, never two.
+
+def payment_page_opened(organisation, client, reference):
+    """A pay-by-link booking whose payment page has made its attempt and PaymentIntent."""
+    enable_card_payments(organisation)
+    booking, link = pay_link_booking(organisation, reference)
+    assert client.get(link, HTTP_HOST="essex.localhost").status_code == 200
+    with schema_context(organisation.schema_name):
+        return booking, link, Payment.objects.get(booking=booking)
+
+
+def _card(client, link, stripe_api):
+    return client.post(link + "card/", f'{{"token": "{card_token(stripe_api)}"}}',
+                       content_type="application/json", HTTP_HOST="essex.localhost")
+
+
+def test_a_card_for_a_payment_intent_stripe_forgot_since_the_page_pays_a_fresh_one(
+        essex, stripe_api, client):
+    booking, link, first = payment_page_opened(essex, client, "ESX-930005")
+    requests.delete(stripe_api + "/_config/data", timeout=5)  # Stripe forgets everything
+    paid = _card(client, link, stripe_api)
+    assert paid.status_code == 200 and paid.json()["redirect"] == link + "paid/", paid.content
+    with schema_context(essex.schema_name):
+        assert Booking.objects.get(pk=booking.pk).status == "confirmed"
+        assert sorted(Payment.objects.filter(booking=booking).values_list("status", flat=True)
+                      ) == ["cancelled", "succeeded"]
+
+
+def test_a_card_for_a_payment_intent_cancelled_since_the_page_pays_a_fresh_one(
+        essex, stripe_api, client):
+    booking, link, first = payment_page_opened(essex, client, "ESX-930006")
+    requests.post(f"{stripe_api}/v1/payment_intents/{first.stripe_payment_intent_id}/cancel",
+                  headers=STRIPE, timeout=5).raise_for_status()
+    paid = _card(client, link, stripe_api)
+    assert paid.status_code == 200 and paid.json()["redirect"] == link + "paid/", paid.content
+    with schema_context(essex.schema_name):
+        assert Booking.objects.get(pk=booking.pk).status == "confirmed"
+        assert Payment.objects.get(pk=first.pk).status == "cancelled"
+        assert Payment.objects.filter(booking=booking, status="succeeded").count() == 1
+    succeeded = [i for i in intents_in_stripe(stripe_api) if i["status"] == "succeeded"]
+    assert len(succeeded) == 1
+
+
+def test_a_card_after_another_tab_paid_settles_that_payment_and_takes_nothing_more(
+        essex, stripe_api, client):
+    booking, link, first = payment_page_opened(essex, client, "ESX-930007")
+    gateway.confirm_with_card_token(  # the other tab, not yet heard of
+        account_id=essex.stripe_account_id, intent_id=first.stripe_payment_intent_id,
+        token_id=card_token(stripe_api))
+    paid = _card(client, link, stripe_api)
+    assert paid.status_code == 200 and paid.json() == {"status": "succeeded",
+                                                       "redirect": link + "paid/"}, paid.content
+    with schema_context(essex.schema_name):
+        assert Booking.objects.get(pk=booking.pk).status == "confirmed"
+        assert list(Payment.objects.filter(booking=booking).values_list("pk", "status")) == [
+            (first.pk, "succeeded")]
+    assert [i["status"] for i in intents_in_stripe(stripe_api)] == ["succeeded"]
+
