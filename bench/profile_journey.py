@@ -109,8 +109,6 @@ def journey(
     """One paid booking, step by step; `counter_for(step)` is a context manager per request."""
     import re
 
-    import requests
-
     from integrations import stripe_gateway as gateway
 
     year, month, day = dob.split("-")
@@ -148,17 +146,9 @@ def journey(
         raise RuntimeError(f"book: {response.status_code} {response.content[:2000]!r}")
     pay_path = response["Location"]
     go("pay page (GET)", "get", pay_path)
-    token = requests.post(
-        stripe_base + "/v1/tokens",
-        timeout=30,
-        data={
-            "card[number]": "4242424242424242",
-            "card[exp_month]": "12",
-            "card[exp_year]": "2030",
-            "card[cvc]": "123",
-            "key": "pk_test_bench_profile",
-        },
-    ).json()["id"]
+    from http_load import card_token
+
+    token = card_token(stripe_base)
     answer = go(
         "card (POST)", "post", pay_path + "card/", json.dumps({"token": token}), content_type="application/json"
     ).json()

@@ -508,7 +508,6 @@ def ok(response):
 
 
 def journey(load: Load, browser, offer: dict, session_id: int, stripe_base: str) -> None:
-    import requests
 
     year, month, day = offer["dob"].split("-")
     step(load, lambda: browser.get("find", "/book/find/"), ok)
@@ -559,19 +558,9 @@ def journey(load: Load, browser, offer: dict, session_id: int, stripe_base: str)
     step(load, lambda: browser.get("pay page", pay_path), ok)
 
     def card():
-        token = requests.post(
-            stripe_base + "/v1/tokens",
-            timeout=30,
-            data={
-                "card[number]": "4242424242424242",
-                "card[exp_month]": "12",
-                "card[exp_year]": "2030",
-                "card[cvc]": "123",
-                "key": "pk_test_bench_http",
-            },
-        ).json()
+        token = http_load.card_token(stripe_base)
         return browser.request(
-            "card", "POST", pay_path + "card/", json={"token": token["id"]}, headers={"X-CSRFToken": browser.csrf}
+            "card", "POST", pay_path + "card/", json={"token": token}, headers={"X-CSRFToken": browser.csrf}
         )
 
     response = step(load, card, lambda r: r.status_code == 200 and r.json().get("status") == "succeeded")
