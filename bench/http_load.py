@@ -34,18 +34,20 @@ Then it starts, on free loopback ports only:
     SECURE_SSL_REDIRECT is off as behind a TLS-terminating proxy; every request carries
     X-Forwarded-Proto: https (and Origin for CSRF), as the proxy would send.
 
-The load is Python threads with `requests` (one session and cookie jar per person, redirects
-followed by hand so every request is timed on its own step); no gevent in this process, which
-also runs Django for the fixtures and the checks. The client shares the machine's cores with
-the server. First a warm-up (2 paid bookings per worker, not timed), so that every worker has
-imported, compiled its templates and connected. What it measures:
+The load is Locust (bench/locustfile.py: FastHttpUser people and staff, headless, bounded in
+users and seconds, 127.0.0.1 only), run by this script in a process of its own for each part,
+so gevent stays out of this process, which also runs Django for the fixtures and the checks;
+each request is timed on its own step (redirects followed by hand) and the times come back in a
+file. The load generator shares the machine's cores with the server. First a warm-up (2 paid
+bookings per worker, not timed), so that every worker has imported, compiled its templates and
+connected. What it measures:
 
 (a) The racing crowd: one 24-seat course date; 60 and 200 people (--quick 30 and 60), each with
-    their own offer, released together (threading.Barrier) to walk find -> where -> dates, then
-    released together again to post the same date (the hold). Exactly 24 must get the details
+    their own offer, released together (a barrier in the Locust process) to walk find -> where
+    -> dates, then released together again to post the same date (the hold). Exactly 24 must get the details
     page, the rest the "just filled" page (400); no 5xx; p50/p95 per step; the database is asked
     for live holds on the date afterwards.
-(b) Throughput: THREADS people at once (default 10) walk the whole journey, each booking on its
+(b) Throughput: --threads people at once (default 10) walk the whole journey, each booking on its
     own offer over many 24-seat dates (20 bookings each): find, where, dates, details, check, the
     payment page (which makes the PaymentIntent), a card token from localstripe (what Stripe.js
     does in the browser), the card POST as payment.js sends it (JSON + X-CSRFToken), the
@@ -53,10 +55,11 @@ imported, compiled its templates and connected. What it measures:
     settle the payment itself). Confirmed bookings per second (wall clock), p95 of each step and
     of all requests; afterwards the database is asked how many bookings are confirmed and how
     many payment_intent.succeeded webhooks were handled.
-(c) Staff pages under the same load: while (b) runs, STAFF threads (default 2) loop over the
+(c) Staff pages under the same load: while (b) runs, --staff users (default 2) loop over the
     /manage/ dashboard, an offenders search, the course dates list and the contact centre's home
     page, signed in for real through the sign-in form (client staff need no second factor).
-(d) Routing overhead: one client's start page, requested one at a time (400 requests, --quick
+(d) Routing overhead (no Locust: one request at a time, through `requests`, measures latency,
+    not load): one client's start page, requested one at a time (400 requests, --quick
     100, after 50 warm-up requests), with 2, 1,000 and 10,000 clients present, then with 2 again
     (to show drift). The extra clients are public-schema rows (ClientOrganisation + Domain,
     bulk-created, no schema: host routing looks up only the domain requested, and
@@ -72,6 +75,7 @@ on the machine shows up in the figures, so the load average is printed with them
 """
 
 import argparse
+import json
 import math
 import os
 import re
@@ -118,7 +122,7 @@ def parse_args():
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     parser.add_argument("--keep", action="store_true", help="keep the bench database")
     parser.add_argument("--threads", type=int, default=10, help="people at once in (b)")
-    parser.add_argument("--staff", type=int, default=2, help="staff threads during (b)")
+    parser.add_argument("--staff", type=int, default=2, help="staff users during (b)")
     parser.add_argument("--profile", type=int, metavar="N", default=0,
                         help="instead of (a)-(d): cProfile N paid bookings, one at a time, in "
                              "one gunicorn worker (server hooks; the webhook included)")
@@ -368,188 +372,64 @@ def expect_redirect(response, step: str, starts: str) -> str:
     return location
 
 
-def walk_to_dates(browser: Browser, offer: dict) -> None:
-    year, month, day = offer["dob"].split("-")
-    browser.get("find", "/book/find/")
-    response = browser.post("find", "/book/find/", {
-        "reference": offer["reference"], "date_of_birth_0": str(int(day)),
-        "date_of_birth_1": str(int(month)), "date_of_birth_2": year})
-    expect_redirect(response, "find", "/book/where/")
-    browser.get("where", "/book/where/")
-    response = browser.post("where", "/book/where/", {"mode": "classroom", "postcode": POSTCODE})
-    expect_redirect(response, "where", "/book/dates/")
-    browser.get("dates", "/book/dates/")
+# --- (a)-(c): Locust ------------------------------------------------------------------------
+
+LOCUSTFILE = ROOT / "bench" / "locustfile.py"
+PER_DATE = 20  # paid bookings per course date in (b)
 
 
-# --- (a) The racing crowd ------------------------------------------------------------------
+def run_locust(base: str, plan: dict, users: int, seconds: float) -> dict:
+    """Locust headless on `plan` (bench/locustfile.py), in a process of its own, bounded by
+    `seconds` (+ a minute); returns what its users recorded, with the steps as Timings."""
+    work = Path(tempfile.mkdtemp(prefix="waymark-bench-locust-"))
+    try:
+        (work / "plan.json").write_text(json.dumps(plan))
+        env = {**os.environ, "WAYMARK_LOAD_PLAN": str(work / "plan.json"),
+               "WAYMARK_LOAD_RESULT": str(work / "result.json")}
+        locust = str(Path(sys.executable).with_name("locust"))
+        finished = subprocess.run(
+            [locust, "-f", str(LOCUSTFILE), "--headless", "--host", base, "-u", str(users),
+             "-r", str(users), "--run-time", f"{int(seconds) + 60}s", "--stop-timeout", "30",
+             "--only-summary", "--loglevel", "WARNING", "--exit-code-on-error", "0"],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=seconds + 180)
+        if finished.returncode != 0 or not (work / "result.json").exists():
+            raise SystemExit(f"locust failed ({finished.returncode}): {finished.stderr[-2000:]}")
+        result = json.loads((work / "result.json").read_text())
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    for role in ("people", "staff"):
+        timings = Timings()
+        timings.steps.update(result[role]["steps"])
+        timings.statuses.update({int(status): n for status, n in result[role]["statuses"].items()})
+        timings.errors = result[role]["errors"]
+        result[role] = timings
+    return result
 
-def racing_crowd(base, host, offers, session_id) -> dict:
-    people = len(offers)
-    timings = Timings()
-    start_line, hold_line = threading.Barrier(people), threading.Barrier(people)
-    outcomes: list[str] = ["not run"] * people
 
-    def person(index: int) -> None:
-        browser = Browser(base, host, timings)
-        try:
-            start_line.wait(timeout=120)
-            walk_to_dates(browser, offers[index])
-        except Exception as error:  # noqa: BLE001 - reported, and the others released
-            hold_line.abort()
-            outcomes[index] = f"error before the hold: {str(error)[:120]}"
-            return
-        try:
-            hold_line.wait(timeout=300)
-            response = browser.post("hold", "/book/dates/", {"session": str(session_id)})
-        except Exception as error:  # noqa: BLE001
-            outcomes[index] = f"error: {str(error)[:120]}"
-            return
-        if response.status_code == 302 and response.headers["Location"].startswith(
-                "/book/details/"):
-            outcomes[index] = "held"
-        elif response.status_code == 400 and "just filled up" in response.text:
-            outcomes[index] = "just filled"
-        else:
-            outcomes[index] = f"HTTP {response.status_code}"
-
-    threads = [threading.Thread(target=person, args=(i,)) for i in range(people)]
-    began = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    wall = time.perf_counter() - began
-
+def racing_crowd(base, host, stripe_base, offers, session_id) -> dict:
+    """(a): every person released together onto one date; then the database is asked."""
+    result = run_locust(base, {"mode": "race", "host": host, "stripe_base": stripe_base,
+                               "offers": offers, "session_id": session_id},
+                        users=len(offers), seconds=300)
     from django.utils import timezone
 
     from booking.models import Hold
 
     live_holds = Hold.objects.filter(session_id=session_id, expires_at__gt=timezone.now()).count()
-    counted: dict[str, int] = defaultdict(int)
-    for outcome in outcomes:
-        counted[outcome] += 1
-    return {"people": people, "outcomes": dict(counted), "live_holds": live_holds,
-            "timings": timings, "wall": wall}
+    return {"people": len(offers), "outcomes": result["outcomes"], "live_holds": live_holds,
+            "timings": result["people"], "wall": result["wall"]}
 
 
-# --- (b) Throughput, (c) staff pages -------------------------------------------------------
-
-def card_token(stripe_base: str) -> str:
-    """A token for a card that pays, from localstripe, as Stripe.js makes one in the browser."""
-    import requests
-
-    return requests.post(stripe_base + "/v1/tokens", timeout=30, data={
-        "card[number]": "4242424242424242", "card[exp_month]": "12", "card[exp_year]": "2030",
-        "card[cvc]": "123", "key": "pk_test_bench_http"}).json()["id"]
-
-
-def paid_booking(browser: Browser, offer: dict, session_id: int, stripe_base: str) -> None:
-    walk_to_dates(browser, offer)
-    response = browser.post("dates", "/book/dates/", {"session": str(session_id)})
-    expect_redirect(response, "dates", "/book/details/")
-    browser.get("details", "/book/details/")
-    response = browser.post("details", "/book/details/", {
-        "email": f"{offer['reference'].lower()}@bench.example", "phone": "07700 900982",
-        "language": "en"})
-    expect_redirect(response, "details", "/book/check/")
-    page = browser.get("check", "/book/check/").text
-    key = REQUEST_KEY_INPUT.search(page)  # the check page's one-time key, as its form posts it
-    response = browser.post("check", "/book/check/", {key.group(1): key.group(2)} if key else {})
-    pay_path = expect_redirect(response, "check", "/book/pay/")
-    browser.get("pay page", pay_path)
-    start = time.perf_counter()
-    token = card_token(stripe_base)
-    browser.timings.add("card token (localstripe, as Stripe.js)", time.perf_counter() - start, 200)
-    response = browser.request("card", "POST", pay_path + "card/", json={"token": token},
-                               headers={"X-CSRFToken": browser.csrf})
-    answer = response.json() if response.status_code < 500 else {}
-    if answer.get("status") != "succeeded":
-        raise RuntimeError(f"card: {response.status_code} {response.text[:200]!r}")
-    done = answer["redirect"]
-    if not done.startswith("/book/confirmation/"):  # not settled by the card request itself
-        done = expect_redirect(browser.get("return", done), "return", "/book/confirmation/")
-    response = browser.get("confirmation", done)
-    if response.status_code != 200:
-        raise RuntimeError(f"confirmation: {response.status_code}")
-
-
-def throughput(base, host, stripe_base, offers, session_ids, threads: int, seconds: float,
-               staff_run=None) -> dict:
-    timings = Timings()
-    lock = threading.Lock()
-    queue = list(enumerate(offers))
-    confirmed = [0]
-    deadline = time.perf_counter() + seconds
-    journeys: list[float] = []
-
-    def person() -> None:
-        while time.perf_counter() < deadline:
-            with lock:
-                if not queue:
-                    return
-                index, offer = queue.pop()
-            browser = Browser(base, host, timings)
-            start = time.perf_counter()
-            try:
-                paid_booking(browser, offer, session_ids[index // 20], stripe_base)
-            except Exception as error:  # noqa: BLE001 - counted, the run goes on
-                timings.error(f"{offer['reference']}: {str(error)[:160]}")
-                continue
-            with lock:
-                confirmed[0] += 1
-                journeys.append(time.perf_counter() - start)
-
-    stop = threading.Event()
-    staff_threads = staff_run(stop) if staff_run else []
-    workers = [threading.Thread(target=person) for _ in range(threads)]
-    began = time.perf_counter()
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    wall = time.perf_counter() - began
-    stop.set()
-    for thread in staff_threads:
-        thread.join()
-    return {"confirmed": confirmed[0], "wall": wall, "timings": timings, "journeys": journeys,
-            "threads": threads}
-
-
-def sign_in(browser: Browser, email: str) -> None:
-    browser.get("sign-in", "/accounts/sign-in/")
-    response = browser.post("sign-in", "/accounts/sign-in/",
-                            {"email": email, "password": STAFF_PASSWORD})
-    if response.status_code != 302 or "sign-in" in response.headers.get("Location", ""):
-        raise RuntimeError(f"sign-in as {email}: {response.status_code} "
-                           f"{response.headers.get('Location', '')}")
-
-
-def staff_load(base, host, people, timings: Timings):
-    """`people`: (e-mail, [(step, path)]) per staff thread."""
-
-    def run(stop: threading.Event) -> list[threading.Thread]:
-        def staff_member(email: str, pages) -> None:
-            browser = Browser(base, host, timings)
-            try:
-                sign_in(browser, email)
-            except Exception as error:  # noqa: BLE001
-                timings.error(str(error))
-                return
-            while not stop.is_set():
-                for step, path in pages:
-                    response = browser.get(step, path)
-                    if response.status_code != 200:
-                        timings.error(f"{step}: {response.status_code} "
-                                      f"{response.headers.get('Location', '')}")
-                    if stop.is_set():
-                        return
-
-        threads = [threading.Thread(target=staff_member, args=person) for person in people]
-        for thread in threads:
-            thread.start()
-        return threads
-
-    return run
+def throughput(base, host, stripe_base, offers, session_ids, people: int, seconds: float,
+               staff=()) -> dict:
+    """(b) and, with `staff` ((e-mail, [(step, path)]) per staff member), (c)."""
+    plan = {"mode": "journey", "host": host, "stripe_base": stripe_base, "offers": offers,
+            "session_ids": session_ids, "per_date": PER_DATE, "people": people,
+            "seconds": seconds, "staff": list(staff), "staff_password": STAFF_PASSWORD}
+    result = run_locust(base, plan, users=people + len(staff), seconds=seconds)
+    return {"confirmed": result["confirmed"], "wall": result["wall"],
+            "timings": result["people"], "journeys": result["journeys"], "threads": people,
+            "staff_timings": result["staff"]}
 
 
 # --- (d) Routing overhead ------------------------------------------------------------------
@@ -755,7 +635,7 @@ def main():  # noqa: C901, PLR0915 - one run, in the order it reports
         starts = (timezone.now() + timedelta(days=10)).replace(minute=0, second=0, microsecond=0)
         race_dates = make_dates(nsac, venue, len(args.crowds), starts=starts)
         crowds = [make_offers(nsac, people, f"RACE{people}") for people in args.crowds]
-        booking_dates = make_dates(nsac, venue, math.ceil(args.bookings / 20),
+        booking_dates = make_dates(nsac, venue, math.ceil(args.bookings / PER_DATE),
                                    starts=starts + timedelta(days=2))
         booking_offers = make_offers(nsac, args.bookings, "HTTP")
         warm_dates = make_dates(nsac, venue, 1, starts=starts + timedelta(days=1))
@@ -779,22 +659,21 @@ def main():  # noqa: C901, PLR0915 - one run, in the order it reports
             race_results = []
             for offers, session_id in zip(crowds, race_dates, strict=True):
                 log(f"(a) racing crowd of {len(offers)}")
-                race_results.append(racing_crowd(base, host, offers, session_id))
+                race_results.append(racing_crowd(base, host, stripe_base, offers, session_id))
                 log(f"    {race_results[-1]['outcomes']}")
 
             log(f"(b)+(c) {args.bookings} paid bookings, {args.threads} at once, at most "
-                f"{args.seconds} s; {args.staff} staff threads")
-            staff_timings = Timings()
+                f"{args.seconds} s; {args.staff} staff users")
             officer, agent = staff_emails
             roles = [(officer, [("/manage/ dashboard", "/manage/"),
                                 ("offenders search", "/manage/offenders/?q=Driver+1"),
                                 ("course dates", "/manage/sessions/")]),
                      (agent, [("contact centre home", "/contact-centre/"),
                               ("contact centre offer", "/contact-centre/offers/HTTP-000001/")])]
-            staff = staff_load(base, host, [roles[n % 2] for n in range(args.staff)],
-                               staff_timings) if args.staff else None
             run = throughput(base, host, stripe_base, booking_offers, booking_dates,
-                             args.threads, args.seconds, staff_run=staff)
+                             args.threads, args.seconds,
+                             staff=[roles[n % 2] for n in range(args.staff)])
+            staff_timings = run["staff_timings"]
             time.sleep(2)  # the last webhooks
             connection.set_tenant(organisation)
             confirmed_db = Booking.objects.filter(session_id__in=booking_dates,
@@ -873,7 +752,7 @@ def main():  # noqa: C901, PLR0915 - one run, in the order it reports
                     verdict(timings.server_errors() == 0 and not timings.errors)))
     print()
     if args.staff:
-        print(f"(c) Staff pages during (b): {args.staff} staff threads (booking officer and "
+        print(f"(c) Staff pages during (b): {args.staff} staff users (booking officer and "
               "contact-centre agent), signed in through the sign-in form")
         step_table(staff_timings, "per page:")
         staff_p95 = percentile([t for s, v in staff_timings.steps.items() if s != "sign-in"
