@@ -432,6 +432,25 @@ def throughput(base, host, stripe_base, offers, session_ids, people: int, second
             "staff_timings": result["staff"]}
 
 
+def card_token(stripe_base: str) -> str:
+    """A token for a card that pays, from localstripe, as Stripe.js makes one in the browser
+    (the drill's people and bench/profile_journey.py; Locust's people make theirs alike)."""
+    import requests
+
+    return requests.post(stripe_base + "/v1/tokens", timeout=30, data={
+        "card[number]": "4242424242424242", "card[exp_month]": "12", "card[exp_year]": "2030",
+        "card[cvc]": "123", "key": "pk_test_bench_http"}).json()["id"]
+
+
+def sign_in(browser: Browser, email: str) -> None:
+    browser.get("sign-in", "/accounts/sign-in/")
+    response = browser.post("sign-in", "/accounts/sign-in/",
+                            {"email": email, "password": STAFF_PASSWORD})
+    if response.status_code != 302 or "sign-in" in response.headers.get("Location", ""):
+        raise RuntimeError(f"sign-in as {email}: {response.status_code} "
+                           f"{response.headers.get('Location', '')}")
+
+
 # --- (d) Routing overhead ------------------------------------------------------------------
 
 ROUTING_NUMBERS = iter(range(10**9))
